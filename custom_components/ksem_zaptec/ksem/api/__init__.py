@@ -1,0 +1,1 @@
+"""KSEM protocol client: no Home Assistant imports here."""

@@ -1,0 +1,1 @@
+"""Everything about the Zaptec cloud: `api/` (no Home Assistant), the rest HA."""

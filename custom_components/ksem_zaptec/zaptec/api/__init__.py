@@ -1,0 +1,1 @@
+"""Zaptec protocol client: no Home Assistant imports here."""

@@ -1,0 +1,36 @@
+"""Start an aiohttp application on a loopback port and stop it again."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aiohttp import web
+
+
+@dataclass(slots=True)
+class RunningServer:
+    """An application served on `url` until `stop()`."""
+
+    runner: web.AppRunner
+    host: str
+    port: int
+
+    @property
+    def url(self) -> str:
+        """Base URL of the server, without a trailing slash."""
+        return f"http://{self.host}:{self.port}"
+
+    async def stop(self) -> None:
+        """Close connections and free the port."""
+        await self.runner.cleanup()
+
+
+async def start(app: web.Application, host: str = "127.0.0.1", port: int = 0) -> RunningServer:
+    """Serve `app` on `host:port` (port 0 picks a free one)."""
+    runner = web.AppRunner(app, handle_signals=False, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port, shutdown_timeout=0.1)
+    await site.start()
+    # aiohttp exposes the port it bound (port 0 = any free one) only through its addresses.
+    bound = runner.addresses[0][1] if runner.addresses else port
+    return RunningServer(runner=runner, host=host, port=int(bound))
