@@ -27,9 +27,9 @@ class RunningServer:
 
 async def start(app: web.Application, host: str = "127.0.0.1", port: int = 0) -> RunningServer:
     """Serve `app` on `host:port` (port 0 picks a free one)."""
-    runner = web.AppRunner(app, handle_signals=False, access_log=None)
+    runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=0.1)
     await runner.setup()
-    site = web.TCPSite(runner, host, port, shutdown_timeout=0.1)
+    site = web.TCPSite(runner, host, port)
     await site.start()
     # aiohttp exposes the port it bound (port 0 = any free one) only through its addresses.
     bound = runner.addresses[0][1] if runner.addresses else port

@@ -1,0 +1,21 @@
+"""Diagnostics: each side redacts its own secrets (tokens, passwords, serials, e-mails)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import HomeAssistant
+
+from .const import CONF_KIND, KIND_KSEM
+from .ksem import diagnostics as ksem_diagnostics
+from .zaptec import diagnostics as zaptec_diagnostics
+
+
+async def async_get_config_entry_diagnostics(
+    hass: HomeAssistant, entry: ConfigEntry
+) -> dict[str, Any]:
+    """Return the diagnostics of a KSEM or a Zaptec entry."""
+    if entry.data[CONF_KIND] == KIND_KSEM:
+        return await ksem_diagnostics.async_get_config_entry_diagnostics(hass, entry)
+    return await zaptec_diagnostics.async_get_config_entry_diagnostics(hass, entry)
