@@ -2,17 +2,39 @@
 
 from __future__ import annotations
 
+import inspect
 import os
 from collections.abc import Generator
-from unittest.mock import AsyncMock, patch
+from pathlib import Path
+from typing import Any
+from unittest.mock import AsyncMock, Mock, patch
 
+import aioresponses.core
 import pytest
+from aiohttp import ClientResponse
 from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 from syrupy.assertion import SnapshotAssertion
+from syrupy.location import PyTestLocation
+from yarl import URL
 
 # Import our package before phacc's `hass` fixture puts its own testing_config (which has a
 # `custom_components` package too) first on sys.path: the module cached here is the one HA finds.
 import custom_components.ksem_zaptec  # noqa: F401
+
+
+class _CompatClientResponse(ClientResponse):
+    """aioresponses 0.7.9 builds responses without aiohttp 3.14's `stream_writer` argument."""
+
+    def __init__(self, method: str, url: URL, **kwargs: Any) -> None:
+        kwargs.setdefault("stream_writer", Mock(output_size=0))
+        super().__init__(method, url, **kwargs)
+
+
+@pytest.fixture(autouse=True)
+def aioresponses_compat(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Let aioresponses build responses for the aiohttp that the tested HA pins."""
+    if "stream_writer" in inspect.signature(ClientResponse.__init__).parameters:
+        monkeypatch.setattr(aioresponses.core, "ClientResponse", _CompatClientResponse)
 
 
 @pytest.fixture(autouse=True)
@@ -27,11 +49,12 @@ class _VersionedSnapshotExtension(HomeAssistantSnapshotExtension):
     against `snapshots_min_ha/` while the newest compares against `snapshots/`.
     """
 
-    snapshot_dirname = "snapshots" + (
-        f"_{os.environ['KSEM_ZAPTEC_SNAPSHOT_SUFFIX']}"
-        if os.environ.get("KSEM_ZAPTEC_SNAPSHOT_SUFFIX")
-        else ""
-    )
+    @classmethod
+    def dirname(cls, *, test_location: PyTestLocation) -> str:
+        """`snapshots/` (newest HA) or `snapshots_<suffix>/` next to the test module."""
+        suffix = os.environ.get("KSEM_ZAPTEC_SNAPSHOT_SUFFIX")
+        name = f"snapshots_{suffix}" if suffix else "snapshots"
+        return str(Path(test_location.filepath).parent / name)
 
 
 @pytest.fixture

@@ -96,3 +96,9 @@ def test_icons_are_not_set_in_code() -> None:
         text = path.read_text()
         assert "_attr_icon" not in text, path
         assert not re.search(r"\bicon=\"mdi:", text), path
+
+
+def test_brand_images_exist() -> None:
+    """HACS' brands check and HA >= 2026.3 read brand/icon.png (+ @2x and dark variants)."""
+    for name in ("icon.png", "icon@2x.png", "dark_icon.png", "dark_icon@2x.png"):
+        assert (INTEGRATION / "brand" / name).is_file(), name

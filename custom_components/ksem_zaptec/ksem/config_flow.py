@@ -1,45 +1,377 @@
-"""KSEM config flow steps (placeholder)."""
+"""KSEM config flow: pair with the meter the way KOSTAL's Solar App does.
+
+host -> HA requests an access token -> the user authorizes it in the meter's web UI while a
+progress step checks every 3 s -> entry (host + token, never the meter password). A meter
+that refuses HA's token request (the request shape is a guess, `api/pairing.py`) leads to the
+paste step instead. Reauth pairs again; reconfigure changes the host of the same meter.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import re
 from collections.abc import Mapping
 from typing import Any
 
 import voluptuous as vol
-from homeassistant.config_entries import ConfigFlow, ConfigFlowResult, OptionsFlow
-from homeassistant.const import CONF_HOST
+from homeassistant.config_entries import (
+    SOURCE_REAUTH,
+    ConfigFlow,
+    ConfigFlowResult,
+    OptionsFlowWithReload,
+)
+from homeassistant.const import CONF_HOST, CONF_TOKEN
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.selector import (
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
+    TextSelector,
+    TextSelectorConfig,
+    TextSelectorType,
+)
+from homeassistant.helpers.service_info.dhcp import DhcpServiceInfo
 
-from ..const import CONF_KIND, KIND_KSEM
+from ..const import CONF_KIND, KIND_KSEM, LOGGER
+from . import const
+from .api import (
+    KsemAuthError,
+    KsemClient,
+    KsemConnectionError,
+    KsemError,
+    KsemInvalidTokenError,
+    KsemNotSupportedError,
+    KsemPairingNotSupportedError,
+    KsemProtocolError,
+    KsemRateLimitError,
+    TokenInfo,
+)
+
+# Default host name of a KSEM: ksem-<serial> (ksem-api.md §5.4).
+_SERIAL_FROM_HOSTNAME = re.compile(r"^(?:https?://)?ksem-(\d+)(?:[.:/]|$)", re.IGNORECASE)
+
+
+def serial_from_hostname(host: str | None) -> str | None:
+    """The serial in a default `ksem-<serial>` host name, if the host is one."""
+    match = _SERIAL_FROM_HOSTNAME.match(host.strip()) if host else None
+    return match.group(1) if match else None
 
 
 class KsemFlowMixin(ConfigFlow):
     """Steps that pair a KOSTAL Smart Energy Meter."""
 
+    _ksem_host: str
+    _ksem_hostname: str | None = None
+    _ksem_token: str | None = None
+    _ksem_wait: asyncio.Task[bool] | None = None
+
+    def _ksem_client(self, token: str | None = None) -> KsemClient:
+        return KsemClient(self._ksem_host, async_get_clientsession(self.hass), token)
+
+    def _ksem_token_name(self) -> str:
+        return TokenInfo.from_token(self._ksem_token or "").name or "Home Assistant"
+
+    def _ksem_placeholders(self) -> dict[str, str]:
+        url = self._ksem_client().web_ui_url
+        placeholders = {"url": url, "host": self._ksem_host}
+        if self._ksem_token:
+            placeholders["token_name"] = self._ksem_token_name()
+        return placeholders
+
+    # ---- 1. host ------------------------------------------------------------------------------
+
+    async def _ksem_probe(self) -> str | None:
+        """Probe the host; returns an error key or None."""
+        try:
+            await self._ksem_client().probe()
+        except ValueError:
+            return "ksem_invalid_host"
+        except KsemConnectionError:
+            return "cannot_connect"
+        except KsemNotSupportedError:
+            return "ksem_json_interface_missing"
+        except KsemProtocolError:
+            return "ksem_not_a_ksem"
+        except KsemError:
+            LOGGER.exception("Unexpected error probing the KSEM")
+            return "unknown"
+        return None
+
     async def async_step_ksem_host(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Ask for the meter's host."""
+        """Ask for the meter's host and check that a KSEM answers there."""
+        errors: dict[str, str] = {}
         if user_input is not None:
-            return self.async_create_entry(
-                title="KOSTAL Smart Energy Meter",
-                data={CONF_KIND: KIND_KSEM, CONF_HOST: user_input[CONF_HOST]},
-            )
+            self._ksem_host = user_input[CONF_HOST].strip()
+            if (serial := serial_from_hostname(self._ksem_host)) is not None:
+                await self.async_set_unique_id(serial)
+                self._abort_if_unique_id_configured()
+            if (error := await self._ksem_probe()) is None:
+                return await self.async_step_ksem_create_token()
+            errors["base"] = error
         return self.async_show_form(
-            step_id="ksem_host", data_schema=vol.Schema({vol.Required(CONF_HOST): str})
+            step_id="ksem_host",
+            data_schema=self.add_suggested_values_to_schema(
+                vol.Schema({vol.Required(CONF_HOST): str}), user_input
+            ),
+            errors=errors,
         )
 
+    async def async_step_dhcp(self, discovery_info: DhcpServiceInfo) -> ConfigFlowResult:
+        """A `ksem-<serial>` host appeared on the network."""
+        serial = serial_from_hostname(discovery_info.hostname)
+        if serial is None:
+            return self.async_abort(reason="ksem_no_serial")
+        await self.async_set_unique_id(serial)
+        self._abort_if_unique_id_configured(updates={CONF_HOST: discovery_info.ip})
+        self._ksem_host = discovery_info.ip
+        self._ksem_hostname = discovery_info.hostname
+        self.context["title_placeholders"] = {"name": f"KSEM {serial}"}
+        return await self.async_step_ksem_discovery_confirm()
+
+    async def async_step_ksem_discovery_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Confirm pairing with a discovered meter."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            if (error := await self._ksem_probe()) is None:
+                return await self.async_step_ksem_create_token()
+            errors["base"] = error
+        return self.async_show_form(
+            step_id="ksem_discovery_confirm",
+            errors=errors,
+            description_placeholders={"serial": str(self.unique_id), "host": self._ksem_host},
+        )
+
+    # ---- 2. token -----------------------------------------------------------------------------
+
+    async def async_step_ksem_create_token(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask the meter for a token named after this Home Assistant."""
+        name = f"Home Assistant ({self.hass.config.location_name})"
+        try:
+            self._ksem_token = await self._ksem_client().request_token(name)
+        except (KsemPairingNotSupportedError, KsemRateLimitError) as err:
+            LOGGER.info("KSEM did not issue a token (%s); asking the user to paste one", err)
+            return await self.async_step_ksem_paste_token()
+        except KsemError as err:
+            LOGGER.debug("Token request failed: %s", err)
+            return await self.async_step_ksem_paste_token()
+        return await self.async_step_ksem_authorize()
+
+    async def async_step_ksem_paste_token(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Fallback: the user creates a token in the web UI and pastes it here."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            token = "".join(user_input[CONF_TOKEN].split())
+            try:
+                TokenInfo.from_token(token)
+                authorized = await self._ksem_client(token).check_token()
+            except KsemInvalidTokenError:
+                errors[CONF_TOKEN] = "ksem_invalid_token"
+            except KsemConnectionError:
+                errors["base"] = "cannot_connect"
+            except KsemError:
+                LOGGER.exception("Unexpected error checking a pasted KSEM token")
+                errors["base"] = "unknown"
+            else:
+                self._ksem_token = token
+                if authorized:
+                    return await self.async_step_ksem_finish()
+                return await self.async_step_ksem_authorize()
+        return self.async_show_form(
+            step_id="ksem_paste_token",
+            data_schema=vol.Schema(
+                {
+                    vol.Required(CONF_TOKEN): TextSelector(
+                        TextSelectorConfig(type=TextSelectorType.PASSWORD)
+                    )
+                }
+            ),
+            errors=errors,
+            description_placeholders=self._ksem_placeholders(),
+        )
+
+    # ---- 3. wait for the user to authorize the token -------------------------------------------
+
+    async def _ksem_wait_for_authorization(self) -> bool:
+        """Check every few seconds (GET, not rate-limited) until authorized or timed out."""
+        client = self._ksem_client(self._ksem_token)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + const.PAIRING_TIMEOUT
+        while True:
+            try:
+                if await client.check_token():
+                    return True
+            except KsemError as err:
+                LOGGER.debug("Waiting for authorization: %s", err)
+            if loop.time() >= deadline:
+                return False
+            await asyncio.sleep(const.PAIRING_CHECK_INTERVAL)
+
+    async def async_step_ksem_authorize(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Show how to authorize the token and wait until the meter accepts it."""
+        if self._ksem_wait is None:
+            self._ksem_wait = self.hass.async_create_task(self._ksem_wait_for_authorization())
+        if not self._ksem_wait.done():
+            return self.async_show_progress(
+                step_id="ksem_authorize",
+                progress_action="ksem_wait_for_authorization",
+                progress_task=self._ksem_wait,
+                description_placeholders=self._ksem_placeholders(),
+            )
+        task, self._ksem_wait = self._ksem_wait, None
+        authorized = task.result()
+        return self.async_show_progress_done(
+            next_step_id="ksem_finish" if authorized else "ksem_authorize_timeout"
+        )
+
+    async def async_step_ksem_authorize_timeout(
+        self, user_input: dict[str, Any] | None = None, errors: dict[str, str] | None = None
+    ) -> ConfigFlowResult:
+        """Not authorized in time (or the meter vanished): offer to wait again."""
+        if user_input is not None:
+            return await self.async_step_ksem_authorize()
+        return self.async_show_form(
+            step_id="ksem_authorize_timeout",
+            errors=errors,
+            description_placeholders=self._ksem_placeholders(),
+        )
+
+    # ---- 4. entry -----------------------------------------------------------------------------
+
+    async def _ksem_serial(self, client: KsemClient) -> str | None:
+        """The meter's serial: from device-settings if readable, else from a ksem-* name."""
+        try:
+            return (await client.get_device_settings()).serial
+        except KsemAuthError, KsemNotSupportedError, KsemProtocolError:
+            return serial_from_hostname(self._ksem_hostname) or serial_from_hostname(
+                self._ksem_host
+            )
+
+    async def async_step_ksem_finish(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """The token works: identify the meter and store the entry."""
+        token = str(self._ksem_token)
+        try:
+            serial = await self._ksem_serial(self._ksem_client(token))
+        except KsemError:
+            return await self.async_step_ksem_authorize_timeout(errors={"base": "cannot_connect"})
+        if serial is None and self.source == SOURCE_REAUTH:
+            # The meter at the entry's host issued this token: it is the same meter.
+            serial = self._get_reauth_entry().unique_id
+        if serial is None:
+            return self.async_abort(reason="ksem_no_serial")
+        data = {
+            CONF_HOST: self._ksem_host,
+            CONF_TOKEN: token,
+            const.CONF_TOKEN_NAME: self._ksem_token_name(),
+        }
+        if self.source == SOURCE_REAUTH:
+            await self.async_set_unique_id(serial)
+            self._abort_if_unique_id_mismatch(reason="ksem_wrong_device")
+            return self.async_update_reload_and_abort(self._get_reauth_entry(), data_updates=data)
+        await self.async_set_unique_id(serial, raise_on_progress=False)
+        self._abort_if_unique_id_configured(updates={CONF_HOST: self._ksem_host})
+        return self.async_create_entry(title=f"KSEM {serial}", data={CONF_KIND: KIND_KSEM, **data})
+
+    # ---- reauth / reconfigure -----------------------------------------------------------------
+
     async def async_step_ksem_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
-        """Pair the meter again."""
-        return self.async_abort(reason="not_implemented")
+        """The stored token was refused: pair again (new token, same entry)."""
+        self._ksem_host = entry_data[CONF_HOST]
+        return await self.async_step_ksem_reauth_confirm()
 
-    async def async_step_ksem_reconfigure(self) -> ConfigFlowResult:
-        """Change the meter's host."""
-        return self.async_abort(reason="not_implemented")
+    async def async_step_ksem_reauth_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Explain why, then request a new token."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            if (error := await self._ksem_probe()) is None:
+                return await self.async_step_ksem_create_token()
+            errors["base"] = error
+        return self.async_show_form(
+            step_id="ksem_reauth_confirm",
+            errors=errors,
+            description_placeholders={
+                "host": self._ksem_host,
+                "token_name": str(self._get_reauth_entry().data.get(const.CONF_TOKEN_NAME)),
+            },
+        )
+
+    async def async_step_ksem_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Change the host or IP address of the same meter."""
+        entry = self._get_reconfigure_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            self._ksem_host = user_input[CONF_HOST].strip()
+            if (error := await self._ksem_probe()) is None:
+                client = self._ksem_client(entry.data[CONF_TOKEN])
+                try:
+                    serial = await self._ksem_serial(client)
+                    accepted = await client.check_token()
+                except KsemError:
+                    errors["base"] = "cannot_connect"
+                else:
+                    if serial is not None:
+                        await self.async_set_unique_id(serial)
+                        self._abort_if_unique_id_mismatch(reason="ksem_wrong_device")
+                    if not accepted:
+                        # Tokens are issued per meter: one that is refused means another meter.
+                        return self.async_abort(reason="ksem_wrong_device")
+                    return self.async_update_reload_and_abort(
+                        entry, data_updates={CONF_HOST: self._ksem_host}
+                    )
+            else:
+                errors["base"] = error
+        return self.async_show_form(
+            step_id="ksem_reconfigure",
+            data_schema=self.add_suggested_values_to_schema(
+                vol.Schema({vol.Required(CONF_HOST): str}), user_input or entry.data
+            ),
+            errors=errors,
+        )
 
 
-class KsemOptionsFlow(OptionsFlow):
-    """KSEM options."""
+class KsemOptionsFlow(OptionsFlowWithReload):
+    """How often states are written and how often the meter is polled without push."""
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """No options yet."""
-        return self.async_create_entry(data={})
+        """One form with both intervals; the entry reloads with the new values."""
+        if user_input is not None:
+            return self.async_create_entry(
+                data={key: int(value) for key, value in user_input.items()}
+            )
+
+        def seconds(low: int, high: int) -> NumberSelector:
+            return NumberSelector(
+                NumberSelectorConfig(
+                    min=low, max=high, step=1, unit_of_measurement="s", mode=NumberSelectorMode.BOX
+                )
+            )
+
+        options = self.config_entry.options
+        schema = vol.Schema(
+            {
+                vol.Required(
+                    const.CONF_WRITE_INTERVAL,
+                    default=options.get(const.CONF_WRITE_INTERVAL, const.DEFAULT_WRITE_INTERVAL),
+                ): seconds(const.MIN_WRITE_INTERVAL, const.MAX_WRITE_INTERVAL),
+                vol.Required(
+                    const.CONF_POLL_INTERVAL,
+                    default=options.get(const.CONF_POLL_INTERVAL, const.DEFAULT_POLL_INTERVAL),
+                ): seconds(const.MIN_POLL_INTERVAL, const.MAX_POLL_INTERVAL),
+            }
+        )
+        return self.async_show_form(step_id="init", data_schema=schema)

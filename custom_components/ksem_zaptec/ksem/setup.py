@@ -1,28 +1,42 @@
-"""Set up and unload a Ksem config entry (placeholder until the ksem side is built)."""
+"""Set up and unload a KSEM config entry."""
 
 from __future__ import annotations
 
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.const import Platform
+from homeassistant.const import CONF_HOST, CONF_TOKEN, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+
+from .api import KsemClient
+from .coordinator import KsemConfigEntry, KsemCoordinator, KsemRuntimeData
+from .repairs import async_check_token_expiry
 
 PLATFORMS: list[Platform] = [Platform.SENSOR]
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
-    """Set up the entry."""
+    """Connect to the meter, read it once, start the push stream, add the sensors."""
+    ksem_entry: KsemConfigEntry = entry
+    client = KsemClient(
+        entry.data[CONF_HOST], async_get_clientsession(hass), entry.data[CONF_TOKEN]
+    )
+    coordinator = KsemCoordinator(hass, ksem_entry, client)
+    await coordinator.async_config_entry_first_refresh()
+    ksem_entry.runtime_data = KsemRuntimeData(client=client, coordinator=coordinator)
+    async_check_token_expiry(hass, ksem_entry)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    coordinator.async_start_push()
     return True
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
-    """Unload the entry."""
+    """Unload the sensors; background tasks end with the entry."""
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
 
 
 async def async_remove_config_entry_device(
     hass: HomeAssistant, entry: ConfigEntry, device: dr.DeviceEntry
 ) -> bool:
-    """Devices of this side cannot be removed by hand yet."""
+    """The meter is the entry's only device: remove the entry instead."""
     return False

@@ -1,28 +1,62 @@
-"""Set up and unload a Zaptec config entry (placeholder until the zaptec side is built)."""
+"""Set up and unload a Zaptec account entry."""
 
 from __future__ import annotations
 
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.const import Platform
-from homeassistant.core import HomeAssistant
+from homeassistant.const import CONF_PASSWORD, CONF_USERNAME, Platform
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr
 
-PLATFORMS: list[Platform] = [Platform.SENSOR]
+from .const import CONF_API_URL
+from .coordinator import (
+    ZaptecConfigEntry,
+    ZaptecDetailsCoordinator,
+    ZaptecRuntimeData,
+    ZaptecStateCoordinator,
+    create_client,
+)
+from .devices import DeviceSync
+from .permissions import PermissionMonitor
+
+PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.SENSOR, Platform.SWITCH]
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
-    """Set up the entry."""
+    """Log in, read the account, start both coordinators, add the platforms."""
+    zaptec_entry: ZaptecConfigEntry = entry
+    client = create_client(
+        hass, entry.data[CONF_USERNAME], entry.data[CONF_PASSWORD], entry.data[CONF_API_URL]
+    )
+    details = ZaptecDetailsCoordinator(hass, zaptec_entry, client)
+    await details.async_config_entry_first_refresh()
+    state = ZaptecStateCoordinator(hass, zaptec_entry, client, details)
+    await state.async_config_entry_first_refresh()
+    zaptec_entry.runtime_data = ZaptecRuntimeData(client=client, details=details, state=state)
+
+    devices = DeviceSync(hass, zaptec_entry)
+    permissions = PermissionMonitor(hass, zaptec_entry)
+
+    @callback
+    def _details_updated() -> None:
+        devices.async_sync()
+        permissions.async_check()
+
+    _details_updated()
+    entry.async_on_unload(details.async_add_listener(_details_updated))
+    entry.async_on_unload(state.async_add_listener(devices.async_sync_firmware))
+    entry.async_on_unload(permissions.async_clear)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
-    """Unload the entry."""
+    """Unload the platforms; the coordinators stop with the entry."""
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
 
 
 async def async_remove_config_entry_device(
     hass: HomeAssistant, entry: ConfigEntry, device: dr.DeviceEntry
 ) -> bool:
-    """Devices of this side cannot be removed by hand yet."""
-    return False
+    """Allow removing a device only when the account no longer reports it."""
+    zaptec_entry: ZaptecConfigEntry = entry
+    return not DeviceSync(hass, zaptec_entry).is_current(device)

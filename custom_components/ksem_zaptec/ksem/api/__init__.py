@@ -1,1 +1,32 @@
-"""KSEM protocol client: no Home Assistant imports here."""
+"""KSEM protocol client: no Home Assistant imports here (a test enforces it)."""
+
+from .client import KsemClient, normalize_host
+from .exceptions import (
+    KsemAuthError,
+    KsemConnectionError,
+    KsemError,
+    KsemInvalidTokenError,
+    KsemNotSupportedError,
+    KsemPairingNotSupportedError,
+    KsemProtocolError,
+    KsemRateLimitError,
+)
+from .models import DeviceSettings, EnergyFlow, MeterValues, PhaseValues, TokenInfo
+
+__all__ = [
+    "DeviceSettings",
+    "EnergyFlow",
+    "KsemAuthError",
+    "KsemClient",
+    "KsemConnectionError",
+    "KsemError",
+    "KsemInvalidTokenError",
+    "KsemNotSupportedError",
+    "KsemPairingNotSupportedError",
+    "KsemProtocolError",
+    "KsemRateLimitError",
+    "MeterValues",
+    "PhaseValues",
+    "TokenInfo",
+    "normalize_host",
+]

@@ -1,0 +1,260 @@
+"""Asynchronous client of the KOSTAL Smart Energy Meter's local HTTP/WebSocket API."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncGenerator
+from http import HTTPStatus
+from typing import Any, Final
+
+import aiohttp
+from yarl import URL
+
+from . import pairing
+from .exceptions import (
+    KsemAuthError,
+    KsemConnectionError,
+    KsemNotSupportedError,
+    KsemPairingNotSupportedError,
+    KsemProtocolError,
+    KsemRateLimitError,
+)
+from .models import DeviceSettings, EnergyFlow, MeterValues
+from .obis import obis_to_json
+from .protobuf import Gdr, decode_gdrs
+
+VALUES_PATH: Final = "/api/json/local/values/smart-meter"
+DEVICE_SETTINGS_PATH: Final = "/api/device-settings"
+WS_PATH: Final = "/api/data-transfer/ws/protobuf/gdr/local/values/"
+TOPIC_SMART_METER: Final = "smart-meter"
+TOPIC_ENERGY_FLOW: Final = "kostal-energyflow/sumvalues"
+
+REQUEST_TIMEOUT: Final = 10.0
+# The meter pushes about once a second: 30 s of silence means a dead connection. (A receive
+# timeout instead of aiohttp's heartbeat, whose timer outlives a closed socket.)
+WS_RECEIVE_TIMEOUT: Final = 30.0
+# The meter's nginx allows one POST per second on token routes (ksem-api.md §1.3).
+MIN_POST_INTERVAL: Final = 1.0
+WS_CLOSE_POLICY_VIOLATION: Final = 1008
+_APP_MISSING = (HTTPStatus.NOT_FOUND, HTTPStatus.BAD_GATEWAY)
+
+
+def normalize_host(host: str) -> URL:
+    """`host`, `host:port` or `http(s)://host[:port]` -> base URL; ValueError if unusable."""
+    text = host.strip().rstrip("/")
+    if not text:
+        raise ValueError("empty host")
+    if "://" not in text:
+        text = f"http://{text}"
+    try:
+        url = URL(text)
+        port = url.port
+    except ValueError as err:
+        raise ValueError(f"invalid host {host!r}") from err
+    if url.scheme not in ("http", "https") or not url.host or url.path not in ("", "/"):
+        raise ValueError(f"invalid host {host!r}")
+    if url.query_string or url.fragment or url.user:
+        raise ValueError(f"invalid host {host!r}")
+    return URL.build(scheme=url.scheme, host=url.host, port=port)
+
+
+def _retry_after(response: aiohttp.ClientResponse) -> float | None:
+    try:
+        return float(response.headers["Retry-After"])
+    except KeyError, ValueError:
+        return None
+
+
+class KsemClient:
+    """Talks to one meter; the aiohttp session is injected and never closed here."""
+
+    def __init__(self, host: str, session: aiohttp.ClientSession, token: str | None = None) -> None:
+        """Bind to a meter; `host` is normalised (raises ValueError if unusable)."""
+        self.base_url = normalize_host(host)
+        self.session = session
+        self.token = token
+        self._last_post = -MIN_POST_INTERVAL
+
+    @property
+    def web_ui_url(self) -> str:
+        """Where a person opens the meter's web UI."""
+        return str(self.base_url)
+
+    def _headers(self, token: str | None) -> dict[str, str]:
+        headers = {"Accept": "application/json"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        return headers
+
+    async def _request(
+        self, method: str, path: str, *, token: str | None, json: Any = None
+    ) -> tuple[int, Any]:
+        """Send one request; returns (status, JSON body or None). Only transport errors raise."""
+        try:
+            async with self.session.request(
+                method,
+                self.base_url.with_path(path),
+                headers=self._headers(token),
+                json=json,
+                timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT),
+                allow_redirects=False,
+            ) as response:
+                if response.status == HTTPStatus.TOO_MANY_REQUESTS:
+                    raise KsemRateLimitError(_retry_after(response))
+                body: Any = None
+                if response.content_type == "application/json":
+                    try:
+                        body = await response.json()
+                    except ValueError:
+                        body = None
+                return response.status, body
+        except (TimeoutError, aiohttp.ClientError) as err:
+            raise KsemConnectionError(f"Cannot reach {self.base_url}: {err!r}") from err
+
+    async def _get_authorized(self, path: str) -> Any:
+        """GET with the token: map the status codes of TQ's REST framework (§1.7)."""
+        status, body = await self._request("GET", path, token=self.token)
+        if status == HTTPStatus.OK:
+            return body
+        if status == HTTPStatus.UNAUTHORIZED:
+            raise KsemAuthError(f"Token refused on {path}")
+        if status in _APP_MISSING:
+            raise KsemNotSupportedError(f"{path} answered {status}: app not available")
+        if status >= HTTPStatus.INTERNAL_SERVER_ERROR:
+            raise KsemConnectionError(f"{path} answered {status}")
+        raise KsemProtocolError(f"{path} answered {status}")
+
+    async def probe(self) -> None:
+        """Check that a KSEM with a JSON interface answers, without a token.
+
+        A KSEM answers 401 to an unauthenticated read. 404/502 there means the JSON app is
+        missing only if the meter's REST framework still answers 401 on device-settings;
+        otherwise this is some other web server.
+        """
+        status, _ = await self._request("GET", VALUES_PATH, token=None)
+        if status == HTTPStatus.UNAUTHORIZED:
+            return
+        if status in _APP_MISSING:
+            other, _ = await self._request("GET", DEVICE_SETTINGS_PATH, token=None)
+            if other == HTTPStatus.UNAUTHORIZED:
+                raise KsemNotSupportedError("JSON interface missing (firmware too old?)")
+        if status >= HTTPStatus.INTERNAL_SERVER_ERROR and status not in _APP_MISSING:
+            raise KsemConnectionError(f"Meter answered {status}")
+        raise KsemProtocolError(f"Not a KSEM: {VALUES_PATH} answered {status}")
+
+    async def get_values(self) -> MeterValues:
+        """Read the grid meter through the JSON interface."""
+        return MeterValues.from_json(await self._get_authorized(VALUES_PATH))
+
+    async def check_token(self) -> bool:
+        """True once the token is authorized; False while pending (or revoked)."""
+        try:
+            await self.get_values()
+        except KsemAuthError:
+            return False
+        return True
+
+    async def get_device_settings(self) -> DeviceSettings:
+        """Serial, MAC, firmware; raises KsemAuthError if the token's role may not read it."""
+        return DeviceSettings.from_json(await self._get_authorized(DEVICE_SETTINGS_PATH))
+
+    async def _respect_post_limit(self) -> None:
+        wait = self._last_post + MIN_POST_INTERVAL - time.monotonic()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        self._last_post = time.monotonic()
+
+    async def request_token(self, name: str) -> str:
+        """Ask the access-token app for a new (pending) token named `name`.
+
+        The request is a guess (see `pairing.py`): any refusal raises
+        KsemPairingNotSupportedError. A 429 is retried once after the meter's delay.
+        """
+        for attempt in range(2):
+            await self._respect_post_limit()
+            try:
+                status, body = await self._request(
+                    pairing.TOKEN_REQUEST_METHOD,
+                    pairing.TOKEN_REQUEST_PATH,
+                    token=None,
+                    json=pairing.token_request_body(name),
+                )
+            except KsemRateLimitError as err:
+                if attempt:
+                    raise
+                await asyncio.sleep(err.retry_after or MIN_POST_INTERVAL)
+                continue
+            break
+        if status >= HTTPStatus.INTERNAL_SERVER_ERROR and status not in _APP_MISSING:
+            raise KsemConnectionError(f"Token request answered {status}")
+        token = body.get(pairing.TOKEN_RESPONSE_FIELD) if isinstance(body, dict) else None
+        if status not in (HTTPStatus.OK, HTTPStatus.CREATED) or not isinstance(token, str):
+            raise KsemPairingNotSupportedError(f"Token request refused ({status})")
+        return token
+
+    # WebSocket (data-transfer app, protobuf GDRs, ksem-api.md §4.2)
+
+    def _ws_url(self, topic: str) -> URL:
+        scheme = "wss" if self.base_url.scheme == "https" else "ws"
+        return self.base_url.with_scheme(scheme).with_path(WS_PATH + topic)
+
+    async def _stream(self, topic: str) -> AsyncGenerator[Gdr]:
+        """Yield the first GDR of every message; raise when the socket ends."""
+        try:
+            async with self.session.ws_connect(
+                self._ws_url(topic),
+                timeout=aiohttp.ClientWSTimeout(
+                    ws_receive=WS_RECEIVE_TIMEOUT, ws_close=REQUEST_TIMEOUT
+                ),
+            ) as ws:
+                await ws.send_str(f"Bearer {self.token}")
+                async for msg in ws:
+                    if msg.type is aiohttp.WSMsgType.BINARY:
+                        for gdr in decode_gdrs(msg.data).values():
+                            yield gdr
+                            break
+                if ws.close_code == WS_CLOSE_POLICY_VIOLATION:
+                    raise KsemAuthError("WebSocket closed 1008: token not accepted")
+                raise KsemConnectionError(f"WebSocket closed ({ws.close_code})")
+        except aiohttp.WSServerHandshakeError as err:
+            if err.status == HTTPStatus.UNAUTHORIZED:
+                raise KsemAuthError("WebSocket upgrade refused (401)") from err
+            if err.status in _APP_MISSING:
+                raise KsemNotSupportedError("data-transfer app not available") from err
+            raise KsemConnectionError(f"WebSocket upgrade failed: {err.status}") from err
+        except (TimeoutError, aiohttp.ClientError) as err:
+            raise KsemConnectionError(f"WebSocket to {self.base_url} failed: {err!r}") from err
+
+    async def stream_values(self) -> AsyncGenerator[MeterValues]:
+        """Push stream of the grid meter, about one reading per second."""
+        async with contextlib.aclosing(self._stream(TOPIC_SMART_METER)) as stream:
+            async for gdr in stream:
+                yield MeterValues.from_milli(obis_to_json(gdr.values), gdr.status, gdr.timestamp)
+
+    async def stream_energy_flow(self) -> AsyncGenerator[EnergyFlow]:
+        """Push stream of the energy-flow sums (PV, house, battery, wallbox)."""
+        async with contextlib.aclosing(self._stream(TOPIC_ENERGY_FLOW)) as stream:
+            async for gdr in stream:
+                yield EnergyFlow.from_flex(gdr.flex_values)
+
+    async def read_values_once(self) -> MeterValues:
+        """One reading from the stream (when the JSON interface is missing)."""
+        return await _first(self.stream_values(), self)
+
+    async def read_energy_flow_once(self) -> EnergyFlow:
+        """One energy-flow reading; KsemAuthError if the token may not read that topic."""
+        return await _first(self.stream_energy_flow(), self)
+
+
+async def _first[T](stream: AsyncGenerator[T], client: KsemClient) -> T:
+    try:
+        async with asyncio.timeout(REQUEST_TIMEOUT):
+            async for item in stream:
+                return item
+    except TimeoutError as err:
+        raise KsemConnectionError(f"No data from {client.base_url} in time") from err
+    finally:
+        await stream.aclose()
+    raise KsemConnectionError("stream ended without data")  # pragma: no cover

@@ -1,0 +1,41 @@
+"""OBIS codes of the smart-meter stream and their JSON-interface names (ksem-api.md §4.3)."""
+
+from __future__ import annotations
+
+from typing import Final
+
+
+def obis_key(c: int, d: int, *, a: int = 1, b: int = 0, e: int = 0, f: int = 255) -> int:
+    """Pack `A-B:C.D.E*F` the way em-gdr does: A<<40 | B<<32 | C<<24 | D<<16 | E<<8 | F."""
+    return a << 40 | b << 32 | c << 24 | d << 16 | e << 8 | f
+
+
+def _phase_codes() -> dict[int, str]:
+    codes: dict[int, str] = {}
+    for phase, base in ((1, 20), (2, 40), (3, 60)):
+        sfx = f"_L{phase}"
+        codes[obis_key(base + 1, 4)] = f"active_power_+{sfx}"
+        codes[obis_key(base + 2, 4)] = f"active_power_-{sfx}"
+        codes[obis_key(base + 11, 4)] = f"current{sfx}"
+        codes[obis_key(base + 12, 4)] = f"voltage{sfx}"
+        codes[obis_key(base + 13, 4)] = f"power_factor{sfx}"
+        codes[obis_key(base + 1, 8)] = f"active_energy_+{sfx}"
+        codes[obis_key(base + 2, 8)] = f"active_energy_-{sfx}"
+    return codes
+
+
+# Packed OBIS key -> JSON-interface value name; both paths then share MeterValues.from_milli.
+OBIS_TO_JSON: Final[dict[int, str]] = {
+    obis_key(1, 4): "active_power_+",
+    obis_key(2, 4): "active_power_-",
+    obis_key(13, 4): "power_factor",
+    obis_key(14, 4): "supply_frequency",
+    obis_key(1, 8): "active_energy_+",
+    obis_key(2, 8): "active_energy_-",
+    **_phase_codes(),
+}
+
+
+def obis_to_json(values: dict[int, int]) -> dict[str, int]:
+    """Rename the OBIS-keyed values we know; others are dropped."""
+    return {OBIS_TO_JSON[k]: v for k, v in values.items() if k in OBIS_TO_JSON}

@@ -1,0 +1,37 @@
+"""Constants of the KSEM side."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Final
+
+CONF_TOKEN_NAME: Final = "token_name"  # noqa: S105 - a data key, not a secret
+CONF_WRITE_INTERVAL: Final = "write_interval"
+CONF_POLL_INTERVAL: Final = "poll_interval"
+
+# How often pushed readings become state writes (the stream is ~1/s), seconds.
+DEFAULT_WRITE_INTERVAL: Final = 5
+MIN_WRITE_INTERVAL: Final = 1
+MAX_WRITE_INTERVAL: Final = 60
+# A push this much earlier than the write interval is still written at once, seconds.
+WRITE_JITTER: Final = 0.25
+# A held-back reading is written this long after its interval if no further push comes.
+WRITE_STALL: Final = 1.5
+# Polling of the JSON interface when the WebSocket is not available, seconds.
+DEFAULT_POLL_INTERVAL: Final = 5
+MIN_POLL_INTERVAL: Final = 2
+MAX_POLL_INTERVAL: Final = 60
+
+# Pairing: check every 3 s whether the user authorized HA's token, for up to 10 minutes.
+PAIRING_CHECK_INTERVAL: Final = 3.0
+PAIRING_TIMEOUT: Final = 600.0
+
+# WebSocket reconnects: exponential backoff between these bounds, seconds.
+WS_BACKOFF_MIN: Final = 5.0
+WS_BACKOFF_MAX: Final = 300.0
+
+# Raise a repair issue this long before a token with a finite expiry runs out.
+TOKEN_EXPIRY_WARNING: Final = timedelta(days=7)
+
+MANUFACTURER: Final = "KOSTAL"
+MODEL: Final = "Smart Energy Meter"

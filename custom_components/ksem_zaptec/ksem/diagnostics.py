@@ -1,0 +1,56 @@
+"""Diagnostics of a KSEM entry: entry, device, connection mode and the last reading.
+
+The token, the serial and network identifiers are redacted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from homeassistant.components.diagnostics import async_redact_data
+from homeassistant.const import CONF_HOST, CONF_TOKEN
+from homeassistant.core import HomeAssistant
+
+from .coordinator import KsemConfigEntry
+
+TO_REDACT = {
+    CONF_TOKEN,
+    CONF_HOST,
+    "serial",
+    "unique_id",
+    "title",
+    "mac",
+    "hostname",
+    "token_id",
+    "identifiers",
+    "serial_number",
+}
+
+
+async def async_get_config_entry_diagnostics(
+    hass: HomeAssistant, entry: KsemConfigEntry
+) -> dict[str, Any]:
+    """What a bug report needs, without secrets."""
+    coordinator = entry.runtime_data.coordinator
+    data = coordinator.data
+    return async_redact_data(
+        {
+            "entry": {
+                "title": entry.title,
+                "unique_id": entry.unique_id,
+                "data": dict(entry.data),
+                "options": dict(entry.options),
+            },
+            "device": None if coordinator.device is None else asdict(coordinator.device),
+            "connection": {
+                "push_connected": coordinator.push_connected,
+                "has_energy_flow": coordinator.has_energy_flow,
+                "update_interval": str(coordinator.update_interval),
+                "write_interval": coordinator.write_interval,
+                "last_update_success": coordinator.last_update_success,
+            },
+            "data": None if data is None else asdict(data),
+        },
+        TO_REDACT,
+    )

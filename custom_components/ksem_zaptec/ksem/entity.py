@@ -1,0 +1,29 @@
+"""Device info of a KSEM (the entity base class is the shared `KsemZaptecEntity`)."""
+
+from __future__ import annotations
+
+from homeassistant.helpers.device_registry import CONNECTION_NETWORK_MAC, DeviceInfo, format_mac
+
+from ..const import DOMAIN
+from .const import MANUFACTURER, MODEL
+from .coordinator import KsemCoordinator
+
+
+def ksem_device_info(coordinator: KsemCoordinator) -> DeviceInfo:
+    """KOSTAL Smart Energy Meter: serial, firmware, MAC connection, link to its web UI."""
+    entry = coordinator.config_entry
+    serial = str(entry.unique_id)
+    info = DeviceInfo(
+        identifiers={(DOMAIN, serial)},
+        manufacturer=MANUFACTURER,
+        model=MODEL,
+        name=entry.title,
+        serial_number=serial,
+        configuration_url=coordinator.client.web_ui_url,
+    )
+    if (device := coordinator.device) is not None:
+        info["sw_version"] = device.firmware_version
+        info["hw_version"] = device.device_type
+        if device.mac:
+            info["connections"] = {(CONNECTION_NETWORK_MAC, format_mac(device.mac))}
+    return info

@@ -1,0 +1,349 @@
+"""Async client of the Zaptec cloud API (documented read endpoints, login, retries)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any, Final
+
+import aiohttp
+
+from . import portal_writes
+from .budget import RequestBudget
+from .exceptions import (
+    ZaptecAuthenticationError,
+    ZaptecConnectionError,
+    ZaptecError,
+    ZaptecForbiddenError,
+    ZaptecNotFoundError,
+    ZaptecRateLimitError,
+    ZaptecResponseError,
+)
+from .models import Charger, ChargerState, Hierarchy, Installation
+
+DEFAULT_BASE_URL: Final = "https://api.zaptec.com"
+PAGE_SIZE: Final = 100  # the most Zaptec serves per page since 2025-03
+_MAX_PAGES: Final = 1000  # guard against a server that never stops paging
+_TRANSIENT: Final = frozenset({429, 502, 503, 504})
+_DEFAULT_EXPIRES_IN: Final = 3600  # only if a token reply lacks expires_in (never seen)
+
+
+@dataclass(frozen=True, slots=True)
+class ClientTuning:
+    """Limits and timings of the client; tests shrink the waits."""
+
+    rate: float = 5.0  # requests per second (Zaptec's limit is 10 per account)
+    burst: int = 3  # with rate 5: at most 8 requests in any second (Zaptec allows 10)
+    max_in_flight: int = 3
+    timeout: float = 15.0
+    max_attempts: int = 4
+    backoff_base: float = 1.0
+    backoff_cap: float = 60.0
+    # A longer wait is not slept inside the client: the caller gets ZaptecRateLimitError and
+    # schedules its next try (a coordinator passes it on as UpdateFailed(retry_after=...)).
+    max_retry_wait: float = 30.0
+    token_margin: float = 120.0  # log in again this long before the token expires
+    confirm_delay: float = 2.0  # second read-back after a write, if the first one is stale
+
+
+def _monotonic() -> float:
+    # Looked up at call time, so a test clock that replaces time.monotonic is followed.
+    return time.monotonic()
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a `Retry-After` header (delta seconds or an HTTP date)."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except TypeError, ValueError:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+def _json_or_none(text: str) -> Any:
+    if not text:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
+def _error_fields(body: Any) -> tuple[int | None, str | None]:
+    """`{Code, Details}` (or `{errorCode, message}`) of an error body, case-insensitively."""
+    if not isinstance(body, dict):
+        return None, None
+    lowered = {str(key).lower(): value for key, value in body.items()}
+    code = lowered.get("code", lowered.get("errorcode"))
+    details = lowered.get("details", lowered.get("message", lowered.get("error_description")))
+    return (
+        code if isinstance(code, int) and not isinstance(code, bool) else None,
+        str(details) if details else None,
+    )
+
+
+def _error_for(status: int, body: Any, path: str) -> ZaptecResponseError:
+    code, details = _error_fields(body)
+    kind = {403: ZaptecForbiddenError, 404: ZaptecNotFoundError}.get(status, ZaptecResponseError)
+    return kind(status, code, details, path)
+
+
+@dataclass(slots=True)
+class _Reply:
+    status: int
+    body: Any
+    text: str
+    retry_after: float | None
+
+
+class ZaptecClient:
+    """One Zaptec account: login, a shared request budget, paging, retries.
+
+    The session is injected (Home Assistant's shared one); the password stays in memory
+    because Zaptec has no usable refresh token: every new token is a new password grant.
+    """
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        username: str,
+        password: str,
+        *,
+        base_url: str = DEFAULT_BASE_URL,
+        tuning: ClientTuning | None = None,
+        user_agent: str = "ksem_zaptec",
+        clock: Callable[[], float] | None = None,
+    ) -> None:
+        """Prepare the client; nothing is sent before the first call."""
+        self._session = session
+        self._username = username
+        self._password = password
+        self._base_url = base_url.rstrip("/")
+        self.tuning = tuning or ClientTuning()
+        self._user_agent = user_agent
+        self._clock = clock or _monotonic
+        self._budget = RequestBudget(
+            self.tuning.rate, self.tuning.burst, self.tuning.max_in_flight, self._clock
+        )
+        self._token: str | None = None
+        self._token_expires_at = 0.0
+        self._login_lock = asyncio.Lock()
+        self.request_count = 0  # every HTTP request sent, for diagnostics and the bench
+
+    # -- authentication -------------------------------------------------------------------
+
+    async def login(self) -> None:
+        """Get a new token with the password grant (raises ZaptecAuthenticationError on 400)."""
+        async with self._login_lock:
+            await self._login()
+
+    async def _login(self) -> None:
+        reply = await self._send(
+            "POST",
+            "/oauth/token",
+            data={
+                "grant_type": "password",
+                "username": self._username,
+                "password": self._password,
+            },
+            token=None,
+        )
+        if reply.status in (400, 401):
+            _, details = _error_fields(reply.body)
+            raise ZaptecAuthenticationError(f"Login refused: {details or reply.status}")
+        if reply.status >= 400:  # noqa: PLR2004
+            raise _error_for(reply.status, reply.body, "/oauth/token")
+        body = reply.body if isinstance(reply.body, dict) else {}
+        token = body.get("access_token")
+        token_type = str(body.get("token_type", "bearer"))
+        if not isinstance(token, str) or not token or token_type.lower() != "bearer":
+            raise ZaptecError("Login reply without a bearer token")
+        expires_in = body.get("expires_in")
+        lifetime = (
+            float(expires_in)
+            if isinstance(expires_in, int | float) and not isinstance(expires_in, bool)
+            else _DEFAULT_EXPIRES_IN
+        )
+        self._token = token
+        margin = min(self.tuning.token_margin, lifetime / 2)
+        self._token_expires_at = self._clock() + lifetime - margin
+
+    async def _valid_token(self) -> str:
+        async with self._login_lock:
+            if self._token is None or self._clock() >= self._token_expires_at:
+                await self._login()
+            assert self._token is not None  # noqa: S101 - set by _login or it raised
+            return self._token
+
+    def _drop_token(self, token: str) -> None:
+        # Only the first of several concurrent 401s drops it; the others reuse the new one.
+        if self._token == token:
+            self._token = None
+
+    # -- HTTP -------------------------------------------------------------------------------
+
+    def _backoff(self, attempt: int, retry_after: float | None) -> float:
+        wait: float = min(self.tuning.backoff_cap, self.tuning.backoff_base * 2.0 ** (attempt - 1))
+        wait *= 1 + random.uniform(0, 0.1)  # noqa: S311 - jitter, not crypto
+        return max(wait, retry_after or 0.0)
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json_body: Any = None,
+        data: dict[str, str] | None = None,
+        token: str | None,
+    ) -> _Reply:
+        """Send one request, retrying transient failures; returns any non-transient reply."""
+        is_write = method != "GET" and path != "/oauth/token"
+        headers = {"Accept": "application/json", "User-Agent": self._user_agent}
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
+        attempt = 0
+        while True:
+            attempt += 1
+            last_try = attempt >= self.tuning.max_attempts
+            try:
+                async with self._budget.slot():
+                    self.request_count += 1
+                    async with self._session.request(
+                        method,
+                        self._base_url + path,
+                        params=params,
+                        json=json_body,
+                        data=data,
+                        headers=headers,
+                        timeout=aiohttp.ClientTimeout(total=self.tuning.timeout),
+                    ) as response:
+                        text = await response.text()
+                        reply = _Reply(
+                            response.status,
+                            _json_or_none(text),
+                            text,
+                            parse_retry_after(response.headers.get("Retry-After")),
+                        )
+            except (TimeoutError, aiohttp.ClientError) as err:
+                # A write that timed out may have been executed: never send it twice.
+                if is_write or last_try:
+                    raise ZaptecConnectionError(f"{method} {path} failed: {err!r}") from err
+                await asyncio.sleep(self._backoff(attempt, None))
+                continue
+            if reply.status not in _TRANSIENT:
+                return reply
+            # Writes: retry a 429 (not executed) and gateway errors without a JSON body
+            # (never reached the API); anything else might have been executed.
+            retryable = reply.status == 429 or not is_write or reply.body is None  # noqa: PLR2004
+            wait = self._backoff(attempt, reply.retry_after)
+            if retryable and not last_try and wait <= self.tuning.max_retry_wait:
+                await asyncio.sleep(wait)
+                continue
+            message = f"{method} {path}: HTTP {reply.status}"
+            if reply.status == 429:  # noqa: PLR2004
+                raise ZaptecRateLimitError(message, retry_after=wait)
+            raise ZaptecConnectionError(message)
+
+    async def request(self, method: str, path: str, *, json_body: Any = None) -> Any:
+        """Authenticated request: 401 logs in once more; error statuses raise; returns JSON."""
+        token = await self._valid_token()
+        reply = await self._send(method, path, json_body=json_body, token=token)
+        if reply.status == 401:  # noqa: PLR2004
+            self._drop_token(token)
+            token = await self._valid_token()
+            reply = await self._send(method, path, json_body=json_body, token=token)
+            if reply.status == 401:  # noqa: PLR2004
+                raise ZaptecAuthenticationError(f"{method} {path}: refused after a new login")
+        if reply.status >= 400:  # noqa: PLR2004
+            raise _error_for(reply.status, reply.body, path)
+        return reply.body
+
+    async def _get_paged(self, path: str) -> list[Any]:
+        items: list[Any] = []
+        for index in range(_MAX_PAGES):
+            body = await self.request("GET", f"{path}?PageSize={PAGE_SIZE}&PageIndex={index}")
+            if isinstance(body, list):  # an unpaged reply: take it as the whole list
+                return body
+            data = body.get("Data") if isinstance(body, dict) else None
+            if not isinstance(data, list):
+                raise ZaptecError(f"GET {path}: no Data list in the reply")
+            items.extend(data)
+            pages = body.get("Pages")
+            if isinstance(pages, int) and not isinstance(pages, bool):
+                if index + 1 >= pages:
+                    break
+            elif len(data) < PAGE_SIZE:
+                break
+        return items
+
+    # -- documented reads -------------------------------------------------------------------
+
+    async def get_installations(self) -> list[Installation]:
+        """All installations of the account (every page)."""
+        return [Installation.from_api(item) for item in await self._get_paged("/api/installation")]
+
+    async def get_installation(self, installation_id: str) -> Installation:
+        """Detail of one installation (carries IsRequiredAuthentication and the roles)."""
+        return Installation.from_api(
+            await self.request("GET", f"/api/installation/{installation_id}")
+        )
+
+    async def get_hierarchy(self, installation_id: str) -> Hierarchy:
+        """Circuits and chargers; 204 or 403 mean "no access" (User role), not an error."""
+        try:
+            body = await self.request("GET", f"/api/installation/{installation_id}/hierarchy")
+        except ZaptecForbiddenError:
+            body = None
+        if body is None:
+            return Hierarchy(installation_id=installation_id, accessible=False)
+        return Hierarchy.from_api(installation_id, body)
+
+    async def get_chargers(self) -> list[Charger]:
+        """All chargers the account can see (every page)."""
+        return [Charger.from_api(item) for item in await self._get_paged("/api/chargers")]
+
+    async def get_charger(self, charger_id: str) -> Charger:
+        """Detail of one charger (carries PropertyAuthenticationDisabled)."""
+        return Charger.from_api(await self.request("GET", f"/api/chargers/{charger_id}"))
+
+    async def get_charger_state(self, charger_id: str) -> ChargerState:
+        """Live observations (served from a 15 s cache by Zaptec)."""
+        return ChargerState.from_api(
+            charger_id, await self.request("GET", f"/api/chargers/{charger_id}/state")
+        )
+
+    async def get_constants(self) -> dict[str, Any]:
+        """`/api/constants` (enums and ids)."""
+        body = await self.request("GET", "/api/constants")
+        if not isinstance(body, dict):
+            raise ZaptecError("GET /api/constants: not an object")
+        return body
+
+    # -- undocumented writes (see portal_writes.py) -----------------------------------------
+
+    async def set_installation_authorization_required(
+        self, installation_id: str, required: bool
+    ) -> Installation:
+        """Write the installation flag and return the installation as read back."""
+        return await portal_writes.set_installation_authorization_required(
+            self, installation_id, required
+        )
+
+    async def set_charger_authorization_required(self, charger_id: str, required: bool) -> Charger:
+        """Write the charger flag and return the charger as read back."""
+        return await portal_writes.set_charger_authorization_required(self, charger_id, required)

@@ -1,0 +1,56 @@
+"""Exceptions raised by the Zaptec client (no Home Assistant imports)."""
+
+from __future__ import annotations
+
+
+class ZaptecError(Exception):
+    """Base class of everything the client raises."""
+
+
+class ZaptecConnectionError(ZaptecError):
+    """The cloud could not be reached, timed out, or answered with a transient error."""
+
+
+class ZaptecAuthenticationError(ZaptecError):
+    """The credentials were refused (HTTP 400 on the token endpoint, or 401 after a new login)."""
+
+
+class ZaptecRateLimitError(ZaptecConnectionError):
+    """HTTP 429 and the retries are used up; `retry_after` is the wait the server asked for."""
+
+    def __init__(self, message: str, retry_after: float | None) -> None:
+        """Keep the wait (seconds) so the caller can schedule its next try."""
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class ZaptecResponseError(ZaptecError):
+    """The cloud answered with an error status; `code`/`details` come from its `{Code, Details}`."""
+
+    def __init__(
+        self, status: int, code: int | None = None, details: str | None = None, path: str = ""
+    ) -> None:
+        """Build a message that says what the cloud said."""
+        text = f"HTTP {status}"
+        if path:
+            text += f" on {path}"
+        if code is not None:
+            text += f": code {code}"
+        if details:
+            text += f": {details}"
+        super().__init__(text)
+        self.status = status
+        self.code = code
+        self.details = details
+
+
+class ZaptecForbiddenError(ZaptecResponseError):
+    """HTTP 403: the account's role on this object is not enough (Owner or Service needed)."""
+
+
+class ZaptecNotFoundError(ZaptecResponseError):
+    """HTTP 404: the object does not exist (any more)."""
+
+
+class ZaptecWriteNotConfirmedError(ZaptecError):
+    """A write was accepted, but reading the object back does not show the new value."""

@@ -1,0 +1,39 @@
+"""Constants of the Zaptec side: polling schedule, entry keys, client tuning."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Final
+
+from .api import ClientTuning
+
+CONF_API_URL: Final = "api_url"
+# The development instance points the integration at the simulator through this variable;
+# it is read once, when an entry is created, and stored in the entry (never a form field).
+ENV_API_URL: Final = "KSEM_ZAPTEC_ZAPTEC_URL"
+
+# Charger state (`/api/chargers/{id}/state`, served from a 15 s cache by Zaptec):
+STATE_TICK: Final = timedelta(seconds=15)  # how often the scheduler looks for due chargers
+STATE_INTERVAL_ACTIVE: Final = timedelta(seconds=60)  # car connected or charging
+STATE_INTERVAL_IDLE: Final = timedelta(minutes=10)
+STATE_INTERVAL_MIN: Final = timedelta(seconds=15)  # never faster: the cache would answer
+FINISHED_FAST_WINDOW: Final = timedelta(minutes=15)  # after "finished", poll fast this long
+STATE_RETRY_NO_ACCESS: Final = timedelta(hours=1)  # 403 (User role): ask again hourly
+MAX_STATE_READS_PER_TICK: Final = 15  # at most 1 state read per second on average
+# After a write the cloud caches state for up to 15 s: read the charger again after that.
+STATE_AFTER_WRITE: Final = timedelta(seconds=16)
+
+# Installation and charger details (authorization flags, roles, currents):
+DETAILS_INTERVAL: Final = timedelta(minutes=15)
+# `/api/chargers/{id}` (the charger's own authorization flag, Pro/Home with a switch only):
+CHARGER_DETAIL_INTERVAL: Final = timedelta(hours=1)
+MAX_CHARGER_DETAILS_PER_REFRESH: Final = 25
+# Re-read the written object this long after a switch write (portal caches, slow replicas).
+REREAD_AFTER_WRITE: Final = (2.0, 7.0)
+
+# Client limits; tests replace this with faster waits.
+CLIENT_TUNING: ClientTuning = ClientTuning()
+USER_AGENT: Final = "ksem_zaptec/0.1.0 (+https://github.com/ksem-zaptec/ha-ksem-zaptec)"
+
+# Repair issue raised when the account's role cannot change an installation's settings.
+ISSUE_INSUFFICIENT_ROLE: Final = "zaptec_insufficient_role"

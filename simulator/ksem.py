@@ -1,0 +1,516 @@
+"""Simulated KOSTAL Smart Energy Meter (KSEM G2): the HTTP/WebSocket API of ksem-api.md.
+
+- web-login (password -> admin JWT), the `access-token` app (HA's guessed request at
+  `TOKEN_REQUEST_PATH`, the web UI's list/add/authorize/revoke), tokens pending -> authorized
+  -> revoked, 401 (empty body) for pending/revoked tokens, 429 on more than one POST per
+  second on token routes;
+- the JSON interface (milli-units, the ksem-api.md §4.3 example by default), device-settings;
+- the protobuf data-transfer WebSocket (first frame `Bearer <token>`, close 1008 on refusal);
+- a small web UI at `/` (log in, Profile -> Access tokens, key icon to authorize, revoke);
+- a control API under `/_sim/` for tests and people (values, tokens, flags, offline).
+
+Tokens are HMAC-signed JWTs with the claims of real KSEM tokens (the meter signs RS256).
+This module must not import the integration: it is the independent other side of the wire.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import secrets
+import time
+import uuid
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from typing import Any
+
+import jwt
+from aiohttp import WSCloseCode, WSMsgType, web
+
+from .ksem_protobuf import encode_gdrs
+from .ksem_ui import INDEX_HTML
+
+_LOGGER = logging.getLogger(__name__)
+
+# Same guess as custom_components/ksem_zaptec/ksem/api/pairing.py (kept separate on purpose).
+TOKEN_REQUEST_PATH = "/api/access-token/token"
+NO_EXPIRY = 253402214400  # 9999-12-31, what the meter writes for "no expiry"
+WS_PREFIX = "/api/data-transfer/ws/protobuf/gdr/local/values/"
+TOPIC_SMART_METER = "smart-meter"
+TOPIC_ENERGY_FLOW = "kostal-energyflow/sumvalues"
+
+PENDING = "pending"
+AUTHORIZED = "authorized"
+REVOKED = "revoked"
+
+
+def default_values() -> dict[str, int]:
+    """The abridged real response of ksem-api.md §4.3, completed with plausible phases."""
+    return {
+        "active_power_+": 6730100,
+        "active_power_-": 0,
+        "active_power_+_L1": 2248800,
+        "active_power_+_L2": 2264500,
+        "active_power_+_L3": 2216800,
+        "active_power_-_L1": 0,
+        "active_power_-_L2": 0,
+        "active_power_-_L3": 0,
+        "active_energy_+": 124596300,
+        "active_energy_-": 0,
+        "active_energy_+_L1": 42895100,
+        "active_energy_+_L2": 41000000,
+        "active_energy_+_L3": 40701200,
+        "active_energy_-_L1": 0,
+        "active_energy_-_L2": 0,
+        "active_energy_-_L3": 0,
+        "current_L1": 9773,
+        "current_L2": 9838,
+        "current_L3": 9637,
+        "voltage_L1": 230100,
+        "voltage_L2": 230300,
+        "voltage_L3": 230000,
+        "power_factor": 998,
+        "power_factor_L1": 999,
+        "power_factor_L2": 998,
+        "power_factor_L3": 997,
+        "supply_frequency": 50012,
+    }
+
+
+def default_energy_flow() -> dict[str, int]:
+    """Energy-flow flex values: powers in mW, state of charge in %."""
+    return {
+        "gridPowerTotal": 6730100,
+        "pvPowerTotal": 3500000,
+        "housePowerTotal": 2730100,
+        "batteryPowerTotal": 500000,
+        "wallboxPowerTotal": 7000000,
+        "systemStateOfCharge": 76,
+    }
+
+
+@dataclass(slots=True)
+class SimToken:
+    """An access token as the meter keeps it."""
+
+    name: str
+    role: str
+    jwt: str
+    jti: str
+    state: str = PENDING
+    expires: int = NO_EXPIRY
+
+    def public(self) -> dict[str, Any]:
+        """What the web UI lists (never the token itself)."""
+        return {
+            "id": self.jti,
+            "name": self.name,
+            "role": self.role,
+            "state": self.state,
+            "expires": self.expires,
+        }
+
+
+@dataclass(slots=True)
+class Flags:
+    """Behaviour switches a test can flip (all True/None = a friendly current firmware)."""
+
+    api_reads_device_settings: bool = True
+    websocket_accepts_api: bool = True
+    api_reads_energy_flow: bool = True
+    json_interface: bool = True
+    device_settings_app: bool = True
+    # None: HA's token request works; an int (404, 405, ...): the app answers that status.
+    token_request_status: int | None = None
+    # None: the JSON interface answers normally; an int (429, 500, ...): it answers that.
+    values_status: int | None = None
+    offline: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON view for `/_sim/state`."""
+        return {name: getattr(self, name) for name in self.__slots__}
+
+
+@dataclass(slots=True)
+class _Sockets:
+    # open WebSocket -> the token it authenticated with
+    open: dict[web.WebSocketResponse, str | None] = field(default_factory=dict)
+
+
+class KsemSimulator:
+    """A scriptable KSEM; `app` is the aiohttp application to serve."""
+
+    def __init__(
+        self,
+        *,
+        password: str = "admin1234",  # noqa: S107 - the simulated meter's known password
+        serial: str = "76555758",
+        ws_interval: float = 1.0,
+        post_interval: float = 1.0,
+    ) -> None:
+        """Create the meter; `ws_interval` is the push period, `post_interval` the POST limit."""
+        self.password = password
+        self.serial = serial
+        self.ws_interval = ws_interval
+        self.post_interval = post_interval
+        self.values = default_values()
+        self.energy_flow = default_energy_flow()
+        self.meter_status = 1  # GDR status OK
+        self.flags = Flags()
+        self.device_settings: dict[str, Any] = {
+            "Mac": "00:50:c2:11:22:33",
+            "Serial": serial,
+            "ProductName": "KOSTAL Smart Energy Meter",
+            "DeviceType": "hw0100",
+            "FirmwareVersion": "2.7.1",
+            "hostname": f"ksem-{serial}",
+            "network": {"ip": "127.0.0.1", "mask": "255.255.255.0", "gateway": "", "dns": []},
+        }
+        self.tokens: dict[str, SimToken] = {}
+        self.requests: list[tuple[str, str]] = []  # (method, path) log for tests
+        self._secret = secrets.token_bytes(32)
+        self._admin_tokens: set[str] = set()
+        self._last_post: dict[str, float] = {}
+        self._sockets = _Sockets()
+        self.app = web.Application(middlewares=[self._middleware])
+        self._add_routes()
+
+    # ---- scripting helpers (used in-process by tests and by /_sim/) -------------------------
+
+    def set_values(self, **values: int) -> None:
+        """Set smart-meter values by JSON name (milli-units)."""
+        self.values.update(values)
+
+    def create_token(self, name: str, role: str = "api", expires: int | None = None) -> SimToken:
+        """Issue a pending token (what the access-token app does on a request)."""
+        jti = str(uuid.uuid4())
+        claims = {
+            "aud": name,
+            "cre": int(time.time()),
+            "exp": expires or NO_EXPIRY,
+            "iss": "TQS",
+            "jti": jti,
+            "nonc": secrets.randbelow(2**31),
+            "role": role,
+            "sub": "EMOS",
+        }
+        token = SimToken(
+            name=name,
+            role=role,
+            jwt=jwt.encode(claims, self._secret, algorithm="HS256"),
+            jti=jti,
+            expires=expires or NO_EXPIRY,
+        )
+        self.tokens[jti] = token
+        return token
+
+    def _select(self, name: str | None) -> list[SimToken]:
+        return [t for t in self.tokens.values() if name in (None, "*", t.name, t.jti)]
+
+    def authorize(self, name: str | None = None) -> int:
+        """Authorize pending tokens by name (None/"*" = all); returns how many changed."""
+        changed = [t for t in self._select(name) if t.state == PENDING]
+        for tok in changed:
+            tok.state = AUTHORIZED
+        return len(changed)
+
+    async def revoke(self, name: str | None = None) -> int:
+        """Revoke tokens by name (None/"*" = all) and drop their open WebSockets."""
+        changed = [t for t in self._select(name) if t.state != REVOKED]
+        for tok in changed:
+            tok.state = REVOKED
+        revoked = {t.jwt for t in changed}
+        await self._close_sockets(WSCloseCode.POLICY_VIOLATION, revoked)
+        return len(changed)
+
+    async def set_offline(self, offline: bool) -> None:
+        """Offline: every API call answers 503 and WebSockets drop."""
+        self.flags.offline = offline
+        if offline:
+            await self._close_sockets(WSCloseCode.TRY_AGAIN_LATER)
+
+    def state(self) -> dict[str, Any]:
+        """Everything a test or a person wants to see."""
+        return {
+            "values": self.values,
+            "energy_flow": self.energy_flow,
+            "flags": self.flags.as_dict(),
+            "tokens": [t.public() for t in self.tokens.values()],
+            "websockets": len(self._sockets.open),
+            "password": self.password,
+        }
+
+    # ---- plumbing -----------------------------------------------------------------------------
+
+    def _add_routes(self) -> None:
+        r = self.app.router
+        r.add_get("/", self._index)
+        r.add_post("/api/web-login/token", self._login)
+        r.add_post(TOKEN_REQUEST_PATH, self._token_request)
+        r.add_get("/api/access-token/tokens", self._list_tokens)
+        r.add_post("/api/access-token/tokens", self._add_token)
+        r.add_put("/api/access-token/tokens/{jti}/authorize", self._ui_authorize)
+        r.add_delete("/api/access-token/tokens/{jti}", self._ui_revoke)
+        r.add_get("/api/json/local/values/smart-meter", self._values)
+        r.add_get("/api/device-settings", self._device_settings)
+        r.add_get(WS_PREFIX + "{topic:.+}", self._websocket)
+        r.add_get("/_sim/state", self._sim_state)
+        r.add_post("/_sim/values", self._sim_values)
+        r.add_post("/_sim/energy_flow", self._sim_energy_flow)
+        r.add_post("/_sim/tokens/authorize", self._sim_authorize)
+        r.add_post("/_sim/tokens/revoke", self._sim_revoke)
+        r.add_post("/_sim/offline", self._sim_offline)
+        r.add_post("/_sim/flags", self._sim_flags)
+        r.add_route("*", "/api/{app}/{tail:.*}", self._no_app)
+        r.add_route("*", "/api/{app}", self._no_app)
+
+    @web.middleware
+    async def _middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        self.requests.append((request.method, request.path))
+        if request.path.startswith("/_sim/"):
+            result: web.StreamResponse = await handler(request)
+            return result
+        if self.flags.offline:
+            return web.Response(status=HTTPStatus.SERVICE_UNAVAILABLE, text="offline")
+        limited = request.path.startswith(("/api/web-login", "/api/access-token"))
+        if limited and request.method == "POST":
+            peer = request.remote or "?"
+            now = time.monotonic()
+            if now - self._last_post.get(peer, -1e9) < self.post_interval:
+                return web.Response(
+                    status=HTTPStatus.TOO_MANY_REQUESTS,
+                    headers={"Retry-After": f"{self.post_interval:g}"},
+                )
+            self._last_post[peer] = now
+        response: web.StreamResponse = await handler(request)
+        return response
+
+    def _bearer(self, value: str | None) -> str | None:
+        if not value or not value.startswith("Bearer "):
+            return None
+        return value.removeprefix("Bearer ").strip()
+
+    def _role(self, token: str | None) -> str | None:
+        """Role of a valid token: "admin" (web login or admin token), "api", or None."""
+        if token is None:
+            return None
+        if token in self._admin_tokens:
+            try:
+                jwt.decode(token, self._secret, algorithms=["HS256"], audience="admin")
+            except jwt.PyJWTError:
+                return None
+            return "admin"
+        for tok in self.tokens.values():
+            if tok.jwt == token:
+                return tok.role if tok.state == AUTHORIZED else None
+        return None
+
+    def _check(self, request: web.Request, *roles: str) -> bool:
+        return self._role(self._bearer(request.headers.get("Authorization"))) in roles
+
+    @staticmethod
+    def _unauthorized() -> web.Response:
+        return web.Response(status=HTTPStatus.UNAUTHORIZED)
+
+    @staticmethod
+    def _error(status: int, message: str) -> web.Response:
+        return web.json_response({"error": {"message": message}}, status=status)
+
+    async def _close_sockets(self, code: int, tokens: set[str] | None = None) -> None:
+        for ws, token in list(self._sockets.open.items()):
+            if tokens is None or token in tokens:
+                with contextlib.suppress(Exception):
+                    await ws.close(code=code)
+
+    # ---- handlers -----------------------------------------------------------------------------
+
+    async def _index(self, request: web.Request) -> web.Response:
+        return web.Response(text=INDEX_HTML, content_type="text/html")
+
+    async def _no_app(self, request: web.Request) -> web.Response:
+        return web.Response(status=HTTPStatus.BAD_GATEWAY, text="502 Bad Gateway")
+
+    async def _login(self, request: web.Request) -> web.Response:
+        form = await request.post()
+        if form.get("password") != self.password or form.get("username") != "admin":
+            return web.json_response({"error": "invalid_grant"}, status=HTTPStatus.BAD_REQUEST)
+        expires_in = 7 * 24 * 3600
+        claims = {
+            "aud": "admin",
+            "exp": int(time.time()) + expires_in,
+            "iss": "TQS",
+            "nonc": secrets.randbelow(2**31),
+            "role": "admin,user",
+            "sub": "EMOS",
+        }
+        token = jwt.encode(claims, self._secret, algorithm="HS256")
+        self._admin_tokens.add(token)
+        return web.json_response(
+            {"access_token": token, "token_type": "Bearer", "expires_in": expires_in}
+        )
+
+    async def _token_request(self, request: web.Request) -> web.Response:
+        if self.flags.token_request_status is not None:
+            return self._error(self.flags.token_request_status, "not supported")
+        try:
+            body = await request.json()
+            name = str(body["name"]).strip()
+        except ValueError, KeyError, TypeError:
+            return self._error(HTTPStatus.BAD_REQUEST, "name required")
+        if not name:
+            return self._error(HTTPStatus.BAD_REQUEST, "name required")
+        token = self.create_token(name, str(body.get("role") or "api"), body.get("expires"))
+        _LOGGER.info("Access token requested for %r (pending)", name)
+        return web.json_response({"access_token": token.jwt, "id": token.jti})
+
+    async def _list_tokens(self, request: web.Request) -> web.Response:
+        if not self._check(request, "admin"):
+            return self._unauthorized()
+        return web.json_response([t.public() for t in self.tokens.values()])
+
+    async def _add_token(self, request: web.Request) -> web.Response:
+        if not self._check(request, "admin"):
+            return self._unauthorized()
+        body = await request.json()
+        token = self.create_token(str(body.get("name") or "token"), str(body.get("role") or "api"))
+        return web.json_response({"access_token": token.jwt, **token.public()})
+
+    async def _ui_authorize(self, request: web.Request) -> web.Response:
+        if not self._check(request, "admin"):
+            return self._unauthorized()
+        token = self.tokens.get(request.match_info["jti"])
+        if token is None:
+            return self._error(HTTPStatus.NOT_FOUND, "no such token")
+        if token.state == PENDING:
+            token.state = AUTHORIZED
+        return web.json_response(token.public())
+
+    async def _ui_revoke(self, request: web.Request) -> web.Response:
+        if not self._check(request, "admin"):
+            return self._unauthorized()
+        token = self.tokens.get(request.match_info["jti"])
+        if token is None:
+            return self._error(HTTPStatus.NOT_FOUND, "no such token")
+        await self.revoke(token.jti)
+        return web.Response(status=HTTPStatus.NO_CONTENT)
+
+    async def _values(self, request: web.Request) -> web.Response:
+        if not self.flags.json_interface:
+            return self._no_app_response()
+        if not self._check(request, "api", "admin"):
+            return self._unauthorized()
+        if self.flags.values_status is not None:
+            return web.Response(status=self.flags.values_status, headers={"Retry-After": "30"})
+        now = time.time()
+        status = {1: "STATUS_OK", 2: "STATUS_WARNING", 3: "STATUS_ERROR"}
+        return web.json_response(
+            {
+                "smart-meter": {
+                    "configuration_id": "84b6" + "0" * 34 + "0b",
+                    "status": status.get(self.meter_status, "STATUS_UNKNOWN"),
+                    "timestamp": {"seconds": int(now), "nanos": int(now % 1 * 1e9)},
+                    "values": dict(self.values),
+                }
+            }
+        )
+
+    @staticmethod
+    def _no_app_response() -> web.Response:
+        return web.Response(status=HTTPStatus.BAD_GATEWAY, text="502 Bad Gateway")
+
+    async def _device_settings(self, request: web.Request) -> web.Response:
+        if not self.flags.device_settings_app:
+            return self._no_app_response()
+        roles = ("admin", "api") if self.flags.api_reads_device_settings else ("admin",)
+        if not self._check(request, *roles):
+            return self._unauthorized()
+        return web.json_response(self.device_settings)
+
+    def _frame(self, topic: str) -> bytes:
+        if topic == TOPIC_ENERGY_FLOW:
+            return encode_gdrs(
+                "kostal-energyflow", {}, flex_values=self.energy_flow, timestamp=time.time()
+            )
+        return encode_gdrs(
+            "smart-meter", self.values, status=self.meter_status, timestamp=time.time()
+        )
+
+    async def _websocket(self, request: web.Request) -> web.StreamResponse:
+        topic = request.match_info["topic"]
+        if topic not in (TOPIC_SMART_METER, TOPIC_ENERGY_FLOW):
+            return self._error(HTTPStatus.NOT_FOUND, "unknown topic")
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self._sockets.open[ws] = None
+        try:
+            first = await ws.receive(timeout=10)
+            allowed = ["admin"]
+            if self.flags.websocket_accepts_api and (
+                topic == TOPIC_SMART_METER or self.flags.api_reads_energy_flow
+            ):
+                allowed.append("api")
+            token = self._bearer(first.data) if first.type is WSMsgType.TEXT else None
+            self._sockets.open[ws] = token
+            if self._role(token) not in allowed:
+                await ws.close(code=WSCloseCode.POLICY_VIOLATION, message=b"unauthorized")
+                return ws
+            while not ws.closed:
+                if self._role(token) not in allowed:  # revoked while open
+                    await ws.close(code=WSCloseCode.POLICY_VIOLATION, message=b"unauthorized")
+                    break
+                await ws.send_bytes(self._frame(topic))
+                with contextlib.suppress(TimeoutError):
+                    msg = await ws.receive(timeout=self.ws_interval)
+                    if msg.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED):
+                        break
+        except TimeoutError, ConnectionError, asyncio.CancelledError:
+            pass
+        finally:
+            self._sockets.open.pop(ws, None)
+        return ws
+
+    # ---- control API --------------------------------------------------------------------------
+
+    async def _sim_state(self, request: web.Request) -> web.Response:
+        return web.json_response(self.state())
+
+    async def _json(self, request: web.Request) -> dict[str, Any]:
+        try:
+            body = await request.json()
+        except json.JSONDecodeError:
+            body = {}
+        return body if isinstance(body, dict) else {}
+
+    async def _sim_values(self, request: web.Request) -> web.Response:
+        body = await self._json(request)
+        if "status" in body:
+            self.meter_status = int(body.pop("status"))
+        self.values.update({str(k): int(v) for k, v in body.items()})
+        return web.json_response(self.values)
+
+    async def _sim_energy_flow(self, request: web.Request) -> web.Response:
+        body = await self._json(request)
+        self.energy_flow.update({str(k): int(v) for k, v in body.items()})
+        return web.json_response(self.energy_flow)
+
+    async def _sim_authorize(self, request: web.Request) -> web.Response:
+        body = await self._json(request)
+        return web.json_response({"changed": self.authorize(body.get("name"))})
+
+    async def _sim_revoke(self, request: web.Request) -> web.Response:
+        body = await self._json(request)
+        return web.json_response({"changed": await self.revoke(body.get("name"))})
+
+    async def _sim_offline(self, request: web.Request) -> web.Response:
+        body = await self._json(request)
+        await self.set_offline(bool(body.get("offline", True)))
+        return web.json_response(self.flags.as_dict())
+
+    async def _sim_flags(self, request: web.Request) -> web.Response:
+        body = await self._json(request)
+        for name, value in body.items():
+            if name in Flags.__slots__ and name != "offline":
+                setattr(self.flags, name, value)
+        return web.json_response(self.flags.as_dict())

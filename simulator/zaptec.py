@@ -1,0 +1,495 @@
+"""Simulated Zaptec cloud: login, paged lists, details, state, the two portal writes.
+
+Speaks the wire format of zaptec-api.md (PascalCase JSON, `{Pages, Data}` pages, string
+observation values, 400 on a bad password, 401 on an expired token, 429 over 10 requests per
+second, 204 hierarchy without access). Everything under `/_sim/` is the control API used by
+tests and by people trying the development instance. Imports nothing from the integration.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import secrets
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp import web
+
+from .zaptec_model import (
+    DEVICE_TYPE_PRO,
+    ROLE_MAINTAINER,
+    ROLE_OWNER,
+    SimCharger,
+    SimInstallation,
+    device_type_for,
+    stable_id,
+)
+
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 100
+_Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedRequest:
+    """One request the simulated cloud received (the password is never recorded)."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    body: Any
+    time: float
+
+
+@dataclass(slots=True)
+class Fault:
+    """The next `count` requests whose path matches `pattern` fail with `status`."""
+
+    pattern: str
+    status: int
+    count: int = 1
+    method: str | None = None
+    body: Any = None
+    retry_after: str | None = None
+
+
+def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+    return web.json_response(data, status=status, headers=headers)
+
+
+class ZaptecSimulator:
+    """One Zaptec account with its installations and chargers."""
+
+    def __init__(
+        self,
+        username: str = "demo@example.com",
+        password: str = "zaptec-demo",  # noqa: S107 - the documented demo login
+        *,
+        expires_in: int = 3600,
+        rate_limit: int = 10,
+        seed: bool = True,
+        advance_energy: bool = True,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
+        """Create the account; `seed` adds "Home" with a Pro and a Go, both idle."""
+        self.username = username
+        self.password = password
+        self.expires_in = expires_in
+        self.rate_limit = rate_limit
+        self.advance_energy = advance_energy
+        # Looked up at call time, so a frozen test clock is followed.
+        self.clock = clock or (lambda: time.monotonic())  # noqa: PLW0108
+        self.installations: dict[str, SimInstallation] = {}
+        self.chargers: dict[str, SimCharger] = {}
+        self.tokens: dict[str, float] = {}
+        self.requests: list[LoggedRequest] = []
+        self.faults: list[Fault] = []
+        self._recent: deque[float] = deque()
+        self._last_advance = self.clock()
+        if seed:
+            home = self.add_installation("Home")
+            self.add_charger(home.id, "ZPR012345", "Garage")
+            self.add_charger(home.id, "ZAP049387", "Driveway")
+        self.app = self._build_app()
+
+    # -- in-process control (the /_sim/ API calls these) ------------------------------------
+
+    def add_installation(
+        self, name: str, chargers: int = 0, prefix: str = "ZPR"
+    ) -> SimInstallation:
+        """Add an installation, optionally with `chargers` chargers named after it."""
+        installation = SimInstallation(id=stable_id("installation", name), name=name)
+        self.installations[installation.id] = installation
+        for number in range(chargers):
+            self.add_charger(installation.id, f"{prefix}{number:06d}", f"{name} {number + 1}")
+        return installation
+
+    def add_charger(self, installation_id: str, serial: str, name: str | None = None) -> SimCharger:
+        """Add a charger to an installation; the serial prefix decides Pro or Go."""
+        charger = SimCharger(
+            id=stable_id("charger", serial),
+            name=name or serial,
+            serial=serial,
+            installation_id=installation_id,
+            device_type=device_type_for(serial),
+        )
+        self.chargers[charger.id] = charger
+        return charger
+
+    def remove_charger(self, charger_id: str) -> None:
+        """The charger disappears from every endpoint."""
+        del self.chargers[charger_id]
+
+    def set_charger(self, charger_id: str, **values: Any) -> SimCharger:
+        """Change live values: operating_mode, power_w, session_kwh, meter_kwh, online, ..."""
+        charger = self.chargers[charger_id]
+        for key, value in values.items():
+            if not hasattr(charger, key) or key in {"id", "installation_id"}:
+                raise KeyError(key)
+            setattr(charger, key, value)
+        charger.updated = datetime.now(UTC)
+        return charger
+
+    def set_installation(self, installation_id: str, **values: Any) -> SimInstallation:
+        """Change required, authentication_type, roles, name, ..."""
+        installation = self.installations[installation_id]
+        for key, value in values.items():
+            if not hasattr(installation, key) or key == "id":
+                raise KeyError(key)
+            setattr(installation, key, value)
+        return installation
+
+    def expire_tokens(self) -> None:
+        """Every token issued so far gets 401 from now on."""
+        self.tokens.clear()
+
+    def add_fault(
+        self,
+        pattern: str,
+        status: int,
+        count: int = 1,
+        *,
+        method: str | None = None,
+        body: Any = None,
+        retry_after: str | None = None,
+    ) -> None:
+        """Fail the next `count` requests matching `pattern` (a regex on the path)."""
+        self.faults.append(Fault(pattern, status, count, method, body, retry_after))
+
+    def reset_requests(self) -> None:
+        """Empty the request log."""
+        self.requests.clear()
+
+    def charger_by_serial(self, serial: str) -> SimCharger:
+        """Look a charger up by its serial number."""
+        return next(charger for charger in self.chargers.values() if charger.serial == serial)
+
+    # -- plumbing ------------------------------------------------------------------------
+
+    def _build_app(self) -> web.Application:
+        app = web.Application(middlewares=[self._middleware])
+        app.router.add_post("/oauth/token", self._token)
+        app.router.add_get("/api/constants", self._constants)
+        app.router.add_get("/api/installation", self._installations)
+        app.router.add_get("/api/installation/{id}", self._installation)
+        app.router.add_put("/api/installation/{id}", self._put_installation)
+        app.router.add_get("/api/installation/{id}/hierarchy", self._hierarchy)
+        app.router.add_get("/api/chargers", self._chargers)
+        app.router.add_get("/api/chargers/{id}", self._charger)
+        app.router.add_put("/api/chargers/{id}", self._put_charger)
+        app.router.add_get("/api/chargers/{id}/state", self._state)
+        app.router.add_get("/_sim/requests", self._sim_requests)
+        app.router.add_delete("/_sim/requests", self._sim_reset_requests)
+        app.router.add_get("/_sim/state", self._sim_state)
+        app.router.add_post("/_sim/chargers", self._sim_add_charger)
+        app.router.add_post("/_sim/chargers/{id}", self._sim_set_charger)
+        app.router.add_delete("/_sim/chargers/{id}", self._sim_remove_charger)
+        app.router.add_post("/_sim/installations", self._sim_add_installation)
+        app.router.add_post("/_sim/installations/{id}", self._sim_set_installation)
+        app.router.add_post("/_sim/password", self._sim_password)
+        app.router.add_post("/_sim/expire_tokens", self._sim_expire_tokens)
+        app.router.add_post("/_sim/faults", self._sim_fault)
+        app.router.add_post("/_sim/config", self._sim_config)
+        return app
+
+    @web.middleware
+    async def _middleware(self, request: web.Request, handler: _Handler) -> web.StreamResponse:
+        if request.path.startswith("/_sim/"):
+            return await handler(request)
+        now = self.clock()
+        self.requests.append(
+            LoggedRequest(
+                request.method, request.path, dict(request.query), await self._body(request), now
+            )
+        )
+        # A sliding one-second window per account (there is one account).
+        while self._recent and now - self._recent[0] >= 1.0:
+            self._recent.popleft()
+        if len(self._recent) >= self.rate_limit:
+            return _json({"Code": 429, "Details": "Too many requests"}, 429, {"Retry-After": "1"})
+        self._recent.append(now)
+        for fault in self.faults:
+            if fault.count > 0 and re.search(fault.pattern, request.path):
+                if fault.method and fault.method != request.method:
+                    continue
+                fault.count -= 1
+                headers = {"Retry-After": fault.retry_after} if fault.retry_after else None
+                if fault.body is None:
+                    return web.Response(status=fault.status, text="fault", headers=headers)
+                return _json(fault.body, fault.status, headers)
+        self.faults = [fault for fault in self.faults if fault.count > 0]
+        needs_token = request.path.startswith("/api/") and request.path != "/api/constants"
+        if needs_token and not self._authorized(request):
+            return web.Response(status=401)
+        self._advance_energy(now)
+        return await handler(request)
+
+    @staticmethod
+    async def _body(request: web.Request) -> Any:
+        if not request.can_read_body:
+            return None
+        if request.content_type == "application/x-www-form-urlencoded":
+            form = dict(await request.post())
+            return {key: str(value) for key, value in form.items() if key != "password"}
+        text = await request.text()
+        try:
+            return json.loads(text)
+        except ValueError:
+            return text
+
+    def _authorized(self, request: web.Request) -> bool:
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        expires = self.tokens.get(token)
+        return scheme.lower() == "bearer" and expires is not None and self.clock() < expires
+
+    def _advance_energy(self, now: float) -> None:
+        elapsed, self._last_advance = now - self._last_advance, now
+        if not self.advance_energy:
+            return
+        for charger in self.chargers.values():
+            if charger.operating_mode == 3 and charger.power_w > 0:
+                kwh = charger.power_w * elapsed / 3_600_000
+                charger.session_kwh += kwh
+                charger.meter_kwh += kwh
+
+    def _paged(self, request: web.Request, items: list[dict[str, Any]]) -> web.Response:
+        try:
+            size = min(MAX_PAGE_SIZE, max(1, int(request.query.get("PageSize", DEFAULT_PAGE_SIZE))))
+            index = max(0, int(request.query.get("PageIndex", 0)))
+        except ValueError:
+            return _json({"Code": 503, "Details": "Bad paging parameters"}, 400)
+        pages = math.ceil(len(items) / size)
+        return _json({"Pages": pages, "Data": items[index * size : (index + 1) * size]})
+
+    def _installation_or_404(self, request: web.Request) -> SimInstallation:
+        installation = self.installations.get(request.match_info["id"])
+        if installation is None:
+            raise web.HTTPNotFound(
+                text=json.dumps({"Code": 540, "Details": "Unknown installation"}),
+                content_type="application/json",
+            )
+        return installation
+
+    def _charger_or_404(self, request: web.Request) -> SimCharger:
+        charger = self.chargers.get(request.match_info["id"])
+        if charger is None:
+            raise web.HTTPNotFound(
+                text=json.dumps({"errorCode": 512, "message": "Charger not found."}),
+                content_type="application/json",
+            )
+        return charger
+
+    @staticmethod
+    def _privileged(roles: int) -> bool:
+        return bool(roles & (ROLE_OWNER | ROLE_MAINTAINER))
+
+    # -- the API --------------------------------------------------------------------------
+
+    async def _token(self, request: web.Request) -> web.Response:
+        form = await request.post()
+        if (
+            form.get("grant_type") != "password"
+            or str(form.get("username", "")).lower() != self.username.lower()
+            or form.get("password") != self.password
+        ):
+            return _json(
+                {"error": "invalid_grant", "error_description": "The credentials are invalid."},
+                400,
+            )
+        token = secrets.token_urlsafe(24)
+        self.tokens[token] = self.clock() + self.expires_in
+        return _json(
+            {
+                "access_token": token,
+                "token_type": "bearer",
+                "expires_in": self.expires_in,
+                "scope": "openid",
+            }
+        )
+
+    async def _constants(self, request: web.Request) -> web.Response:
+        return _json(
+            {
+                "ChargerOperationModes": {
+                    "Unknown": 0,
+                    "Disconnected": 1,
+                    "Connected_Requesting": 2,
+                    "Connected_Charging": 3,
+                    "Connected_Finished": 5,
+                },
+                "InstallationAuthenticationType": {
+                    "Native": 0,
+                    "WebHooks": 1,
+                    "Ocpp": 2,
+                    "OcppNative": 3,
+                },
+                "UserRoles": {"None": 0, "User": 1, "Owner": 2, "Maintainer": 4},
+                "DeviceTypes": {"Unknown": 0, "Smart": 1, "Portable": 2, "Apollo": 4},
+                "Version": "sim",
+            }
+        )
+
+    async def _installations(self, request: web.Request) -> web.Response:
+        items = [installation.to_json() for installation in self.installations.values()]
+        return self._paged(request, items)
+
+    async def _installation(self, request: web.Request) -> web.Response:
+        return _json(self._installation_or_404(request).to_json())
+
+    async def _put_installation(self, request: web.Request) -> web.Response:
+        installation = self._installation_or_404(request)
+        if not self._privileged(installation.roles):
+            return _json({"Code": 533, "Details": "Forbidden"}, 403)
+        body = await request.json()
+        if "IsRequiredAuthentication" in body:
+            if installation.authentication_type != 0:
+                return _json(
+                    {"Code": 527, "Details": "Authentication is managed by a third party"}, 500
+                )
+            installation.required = bool(body["IsRequiredAuthentication"])
+        return web.Response(status=200)
+
+    async def _hierarchy(self, request: web.Request) -> web.Response:
+        installation = self._installation_or_404(request)
+        if not self._privileged(installation.roles):
+            return web.Response(status=204)
+        chargers = [c for c in self.chargers.values() if c.installation_id == installation.id]
+        circuit = {
+            "Id": stable_id("circuit", installation.id),
+            "Name": "Circuit 1",
+            "MaxCurrent": installation.max_current,
+            "IsActive": True,
+            "Chargers": [
+                {
+                    "Id": c.id,
+                    "DeviceId": c.serial,
+                    "Name": c.name,
+                    "Active": True,
+                    "DeviceType": c.device_type,
+                }
+                for c in chargers
+            ],
+        }
+        return _json(
+            {
+                "Id": installation.id,
+                "Name": installation.name,
+                "NetworkType": 4,
+                "Circuits": [circuit],
+            }
+        )
+
+    async def _chargers(self, request: web.Request) -> web.Response:
+        items = [
+            charger.to_list_json(self.installations[charger.installation_id])
+            for charger in self.chargers.values()
+        ]
+        return self._paged(request, items)
+
+    async def _charger(self, request: web.Request) -> web.Response:
+        charger = self._charger_or_404(request)
+        installation = self.installations[charger.installation_id]
+        if not self._privileged(installation.roles):
+            return _json({"Code": 533, "Details": "Forbidden"}, 403)
+        return _json(charger.to_detail_json(installation))
+
+    async def _put_charger(self, request: web.Request) -> web.Response:
+        charger = self._charger_or_404(request)
+        if not self._privileged(self.installations[charger.installation_id].roles):
+            return _json({"Code": 533, "Details": "Forbidden"}, 403)
+        body = await request.json()
+        if "PropertyAuthenticationDisabled" in body:
+            charger.auth_disabled = bool(body["PropertyAuthenticationDisabled"])
+        return web.Response(status=200)
+
+    async def _state(self, request: web.Request) -> web.Response:
+        charger = self._charger_or_404(request)
+        installation = self.installations[charger.installation_id]
+        if not self._privileged(installation.roles):
+            return _json({"Code": 533, "Details": "Forbidden"}, 403)
+        return _json(charger.state_json(installation))
+
+    # -- the control API ------------------------------------------------------------------
+
+    async def _sim_requests(self, request: web.Request) -> web.Response:
+        return _json([asdict(item) for item in self.requests])
+
+    async def _sim_reset_requests(self, request: web.Request) -> web.Response:
+        self.reset_requests()
+        return web.Response(status=204)
+
+    async def _sim_state(self, request: web.Request) -> web.Response:
+        return _json(
+            {
+                "installations": [asdict(i) for i in self.installations.values()],
+                "chargers": [
+                    {**asdict(c), "updated": c.updated.isoformat()} for c in self.chargers.values()
+                ],
+            }
+        )
+
+    async def _sim_add_charger(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        charger = self.add_charger(body["installation_id"], body["serial"], body.get("name"))
+        return _json({"id": charger.id}, 201)
+
+    async def _sim_set_charger(self, request: web.Request) -> web.Response:
+        try:
+            charger = self.set_charger(request.match_info["id"], **await request.json())
+        except KeyError as err:
+            return _json({"error": f"unknown charger or field {err}"}, 400)
+        return _json({"id": charger.id})
+
+    async def _sim_remove_charger(self, request: web.Request) -> web.Response:
+        self.chargers.pop(request.match_info["id"], None)
+        return web.Response(status=204)
+
+    async def _sim_add_installation(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        installation = self.add_installation(
+            body["name"], int(body.get("chargers", 0)), body.get("prefix", "ZPR")
+        )
+        return _json({"id": installation.id}, 201)
+
+    async def _sim_set_installation(self, request: web.Request) -> web.Response:
+        try:
+            installation = self.set_installation(request.match_info["id"], **await request.json())
+        except KeyError as err:
+            return _json({"error": f"unknown installation or field {err}"}, 400)
+        return _json({"id": installation.id})
+
+    async def _sim_password(self, request: web.Request) -> web.Response:
+        self.password = str((await request.json())["password"])
+        return web.Response(status=204)
+
+    async def _sim_expire_tokens(self, request: web.Request) -> web.Response:
+        self.expire_tokens()
+        return web.Response(status=204)
+
+    async def _sim_fault(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        self.add_fault(
+            body["pattern"],
+            int(body["status"]),
+            int(body.get("count", 1)),
+            method=body.get("method"),
+            body=body.get("body"),
+            retry_after=body.get("retry_after"),
+        )
+        return web.Response(status=204)
+
+    async def _sim_config(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        for key in ("expires_in", "rate_limit", "advance_energy"):
+            if key in body:
+                setattr(self, key, body[key])
+        return web.Response(status=204)
+
+
+__all__ = ["DEVICE_TYPE_PRO", "LoggedRequest", "ZaptecSimulator"]

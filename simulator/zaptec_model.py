@@ -1,0 +1,172 @@
+"""Data of the simulated Zaptec cloud and its JSON rendering (PascalCase, like the real API)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+_NAMESPACE = uuid.UUID("6f1d2a52-5a8c-4a4e-9a53-2c1f0f1f7a10")
+
+OWNER_ROLES = 3  # User + Owner
+ROLE_OWNER = 2
+ROLE_MAINTAINER = 4
+DEVICE_TYPE_PRO = 1
+DEVICE_TYPE_GO = 4
+
+
+def stable_id(*parts: object) -> str:
+    """A uuid that is the same on every run for the same parts (stable snapshots)."""
+    return str(uuid.uuid5(_NAMESPACE, "/".join(str(part) for part in parts)))
+
+
+def device_type_for(serial: str) -> int:
+    """Pro/Home serials start with ZPR/ZCS/ZCH/ZPG, everything else is treated as a Go."""
+    return DEVICE_TYPE_PRO if serial[:3] in {"ZPR", "ZCS", "ZCH", "ZPG"} else DEVICE_TYPE_GO
+
+
+def _timestamp(when: datetime) -> str:
+    # Zaptec sends UTC without an offset.
+    return when.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="milliseconds")
+
+
+@dataclass
+class SimInstallation:
+    """An installation: its authorization settings and the account's roles on it."""
+
+    id: str
+    name: str
+    authentication_type: int = 0
+    required: bool = True
+    roles: int = OWNER_ROLES
+    max_current: float = 40.0
+    available_current: tuple[float, float, float] = (32.0, 32.0, 32.0)
+
+    def to_json(self) -> dict[str, Any]:
+        """Render like `GET /api/installation/{id}`."""
+        return {
+            "Id": self.id,
+            "Name": self.name,
+            "Address": "Sim street 1",
+            "ZipCode": "0150",
+            "City": "Oslo",
+            "ContactEmail": "owner@example.com",
+            "Latitude": 59.91,
+            "Longitude": 10.75,
+            "InstallationType": 0,
+            "NetworkType": 4,
+            "MaxCurrent": self.max_current,
+            "AvailableCurrentPhase1": self.available_current[0],
+            "AvailableCurrentPhase2": self.available_current[1],
+            "AvailableCurrentPhase3": self.available_current[2],
+            "IsRequiredAuthentication": self.required,
+            "AuthenticationType": self.authentication_type,
+            "CurrentUserRoles": self.roles,
+            "Active": True,
+            "InstallationUsers": [
+                {
+                    "UserId": stable_id("user", "owner"),
+                    "UserFullName": "Demo Owner",
+                    "UserEmail": "owner@example.com",
+                }
+            ],
+            "SupportGroup": {"Name": "Sim installer", "LogoBase64": "AAAA"},
+        }
+
+
+@dataclass
+class SimCharger:
+    """A charger and the live values its state endpoint reports."""
+
+    id: str
+    name: str
+    serial: str
+    installation_id: str
+    device_type: int = DEVICE_TYPE_PRO
+    operating_mode: int = 1
+    power_w: float = 0.0
+    session_kwh: float = 0.0
+    meter_kwh: float = 1234.5
+    online: bool = True
+    auth_disabled: bool = False
+    current_user: str = ""
+    firmware: str = "4.1.0.1"
+    updated: datetime = field(default_factory=lambda: datetime(2026, 1, 1, tzinfo=UTC))
+
+    def effective_required(self, installation: SimInstallation) -> bool:
+        """What the cloud reports as IsAuthorizationRequired (a guess: installation AND charger)."""
+        native = installation.authentication_type == 0
+        return native and installation.required and not self.auth_disabled
+
+    def to_list_json(self, installation: SimInstallation) -> dict[str, Any]:
+        """Render like an item of `GET /api/chargers`."""
+        return {
+            "OperatingMode": self.operating_mode,
+            "IsOnline": self.online,
+            "Id": self.id,
+            "DeviceId": self.serial,
+            "Name": self.name,
+            "CircuitId": stable_id("circuit", self.installation_id),
+            "Active": True,
+            "CurrentUserRoles": installation.roles,
+            "Pin": "1234",
+            "DeviceType": self.device_type,
+            "InstallationName": installation.name,
+            "InstallationId": self.installation_id,
+            "AuthenticationType": installation.authentication_type,
+            "IsAuthorizationRequired": self.effective_required(installation),
+        }
+
+    def to_detail_json(self, installation: SimInstallation) -> dict[str, Any]:
+        """Render like `GET /api/chargers/{id}` (no OperatingMode/IsOnline there)."""
+        data = self.to_list_json(installation)
+        del data["OperatingMode"], data["IsOnline"]
+        data["PropertyAuthenticationDisabled"] = self.auth_disabled
+        data["SignedMeterValueKwh"] = round(self.meter_kwh, 3)
+        return data
+
+    def ocmf(self) -> str:
+        """Observation 554: the signed meter value as an OCMF record."""
+        payload = {
+            "FV": "1.0",
+            "GI": "ZAPTEC",
+            "RD": [
+                {"TM": _timestamp(self.updated) + ",000+00:00 R", "RV": round(self.meter_kwh, 3)}
+            ],
+        }
+        return "OCMF|" + json.dumps(payload, separators=(",", ":")) + "|{}"
+
+    def state_json(self, installation: SimInstallation) -> list[dict[str, Any]]:
+        """Render like `GET /api/chargers/{id}/state`: all values are strings."""
+        charging = self.operating_mode == 3
+        phase_current = self.power_w / 230.0 / 3 if charging else 0.0
+        values: dict[int, str | None] = {
+            -1: None,  # the pulse has no ValueAsString
+            -2: "1" if self.online else "0",
+            120: "1" if self.effective_required(installation) else "0",
+            501: "230.1",
+            502: "229.8",
+            503: "231.0",
+            507: f"{phase_current:.2f}",
+            508: f"{phase_current:.2f}",
+            509: f"{phase_current:.2f}",
+            513: f"{self.power_w:.1f}",
+            553: f"{self.session_kwh:.3f}",
+            554: self.ocmf(),
+            708: "16" if self.operating_mode in (2, 3) else "0",
+            710: str(self.operating_mode),
+            722: self.current_user,
+            854: "PilotTestResults: not parsed",  # an id the integration ignores
+            908: self.firmware,
+            911: self.firmware,
+        }
+        stamp = _timestamp(self.updated)
+        result: list[dict[str, Any]] = []
+        for state_id, value in values.items():
+            item: dict[str, Any] = {"ChargerId": self.id, "StateId": state_id, "Timestamp": stamp}
+            if value is not None:
+                item["ValueAsString"] = value
+            result.append(item)
+        return result

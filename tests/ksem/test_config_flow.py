@@ -1,0 +1,473 @@
+"""KSEM config flow against the simulated meter over real loopback HTTP.
+
+Every error path continues to a created entry (or a successful reauth/reconfigure).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from aiohttp import web
+from homeassistant.config_entries import SOURCE_DHCP, SOURCE_USER
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers.service_info.dhcp import DhcpServiceInfo
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.ksem_zaptec.const import DOMAIN
+from custom_components.ksem_zaptec.ksem import const as ksem_const
+from custom_components.ksem_zaptec.ksem.api import TokenInfo
+from custom_components.ksem_zaptec.ksem.config_flow import serial_from_hostname
+from simulator import server
+
+from .conftest import SERIAL, RunningKsem, authorized_token
+
+pytestmark = pytest.mark.usefixtures("mock_setup_entry")
+
+
+async def _start(hass: HomeAssistant) -> dict[str, Any]:
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "ksem"}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "ksem_host"
+    return result
+
+
+async def _authorize_and_finish(
+    hass: HomeAssistant, ksem: RunningKsem, result: dict[str, Any]
+) -> dict[str, Any]:
+    """The flow waits in the progress step until the user authorizes the token."""
+    assert result["type"] is FlowResultType.SHOW_PROGRESS
+    assert result["step_id"] == "ksem_authorize"
+    assert result["progress_action"] == "ksem_wait_for_authorization"
+    # Several checks go by while the token is pending: the flow keeps waiting.
+    await asyncio.sleep(0.1)
+    flow = hass.config_entries.flow.async_get(result["flow_id"])
+    assert flow["step_id"] == "ksem_authorize"
+    assert ksem.sim.authorize() == 1
+    await hass.async_block_till_done()
+    return await hass.config_entries.flow.async_configure(result["flow_id"])
+
+
+async def test_full_pairing(hass: HomeAssistant, ksem: RunningKsem) -> None:
+    """Host -> token created -> pending -> authorized -> entry."""
+    hass.config.location_name = "Holiday home"
+    result = await _start(hass)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"host": ksem.host})
+    token = next(iter(ksem.sim.tokens.values()))
+    assert token.name == "Home Assistant (Holiday home)"
+    assert token.state == "pending"
+    placeholders = result["description_placeholders"]
+    assert placeholders == {
+        "url": ksem.url,
+        "host": ksem.host,
+        "token_name": "Home Assistant (Holiday home)",
+    }
+    result = await _authorize_and_finish(hass, ksem, result)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == f"KSEM {SERIAL}"
+    assert result["result"].unique_id == SERIAL
+    assert result["data"] == {
+        "kind": "ksem",
+        "host": ksem.host,
+        "token": token.jwt,
+        "token_name": "Home Assistant (Holiday home)",
+    }
+    assert "password" not in str(result["data"])
+    assert not result["options"]
+
+
+@pytest.mark.parametrize(
+    ("setup", "error"),
+    [
+        ("offline", "cannot_connect"),
+        ("json_missing", "ksem_json_interface_missing"),
+        ("bad_host", "ksem_invalid_host"),
+    ],
+)
+async def test_host_errors_recover(
+    hass: HomeAssistant, ksem: RunningKsem, setup: str, error: str
+) -> None:
+    result = await _start(hass)
+    host = ksem.host
+    if setup == "offline":
+        await ksem.sim.set_offline(offline=True)
+    elif setup == "json_missing":
+        ksem.sim.flags.json_interface = False
+    else:
+        host = "http://bad host"
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"host": host})
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": error}
+    await ksem.sim.set_offline(offline=False)
+    ksem.sim.flags.json_interface = True
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"host": ksem.host})
+    result = await _authorize_and_finish(hass, ksem, result)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+async def test_unexpected_answers_recover(
+    hass: HomeAssistant, ksem: RunningKsem, socket_enabled: None
+) -> None:
+    """Odd answers (429 on a GET, 418 on a token check) show `unknown`, then pairing works."""
+
+    async def teapot(request: web.Request) -> web.Response:
+        return web.Response(status=429)
+
+    app = web.Application()
+    app.router.add_get("/{tail:.*}", teapot)
+    other = await server.start(app)
+    result = await _start(hass)
+    try:
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {"host": f"127.0.0.1:{other.port}"}
+        )
+        assert result["errors"] == {"base": "unknown"}
+    finally:
+        await other.stop()
+    ksem.sim.flags.token_request_status = 404
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"host": ksem.host})
+    assert result["step_id"] == "ksem_paste_token"
+    ksem.sim.flags.values_status = 418
+    token = authorized_token(ksem)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"token": token})
+    assert result["errors"] == {"base": "unknown"}
+    ksem.sim.flags.values_status = None
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"token": token})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+async def test_not_a_ksem_and_refused_connection(
+    hass: HomeAssistant, ksem: RunningKsem, socket_enabled: None
+) -> None:
+    """Another web server (404 everywhere), then a closed port, then the meter."""
+    app = web.Application()
+    other = await server.start(app)
+    result = await _start(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"host": other.host + f":{other.port}"}
+    )
+    assert result["errors"] == {"base": "ksem_not_a_ksem"}
+    await other.stop()
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"host": f"127.0.0.1:{other.port}"}
+    )
+    assert result["errors"] == {"base": "cannot_connect"}
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"host": ksem.host})
+    result = await _authorize_and_finish(hass, ksem, result)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+@pytest.mark.parametrize("status", [404, 405, 401, 429])
+async def test_token_request_refused_falls_back_to_paste(
+    hass: HomeAssistant, ksem: RunningKsem, status: int
+) -> None:
+    """A meter that refuses HA's token request: paste a token created in its web UI."""
+    ksem.sim.flags.token_request_status = status
+    result = await _start(hass)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"host": ksem.host})
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "ksem_paste_token"
+    assert result["description_placeholders"]["url"] == ksem.url
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"token": "not a token"}
+    )
+    assert result["errors"] == {"token": "ksem_invalid_token"}
+    token = authorized_token(ksem, "My HA")
+    # whitespace from copying is ignored
+    pasted = f"  {token[:20]}\n{token[20:]} "
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"token": pasted})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"]["token"] == token
+    assert result["data"]["token_name"] == "My HA"
+
+
+async def test_paste_pending_token_waits(hass: HomeAssistant, ksem: RunningKsem) -> None:
+    ksem.sim.flags.token_request_status = 404
+    result = await _start(hass)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"host": ksem.host})
+    pending = ksem.sim.create_token("Pasted", role="api")
+    await ksem.sim.set_offline(offline=True)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"token": pending.jwt}
+    )
+    assert result["errors"] == {"base": "cannot_connect"}
+    await ksem.sim.set_offline(offline=False)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"token": pending.jwt}
+    )
+    assert result["description_placeholders"]["token_name"] == "Pasted"
+    result = await _authorize_and_finish(hass, ksem, result)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"]["token"] == pending.jwt
+
+
+async def test_token_request_connection_error_falls_back(
+    hass: HomeAssistant, ksem: RunningKsem
+) -> None:
+    ksem.sim.flags.token_request_status = 503
+    result = await _start(hass)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"host": ksem.host})
+    assert result["step_id"] == "ksem_paste_token"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"token": authorized_token(ksem)}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+async def test_authorization_timeout_and_retry(
+    hass: HomeAssistant, ksem: RunningKsem, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ksem_const, "PAIRING_TIMEOUT", 0.05)
+    result = await _start(hass)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"host": ksem.host})
+    assert result["type"] is FlowResultType.SHOW_PROGRESS
+    await hass.async_block_till_done()
+    result = await hass.config_entries.flow.async_configure(result["flow_id"])
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "ksem_authorize_timeout"
+    assert result["description_placeholders"]["token_name"] == "Home Assistant (test home)"
+    # the meter goes away while we wait: the checks keep going until the timeout
+    await ksem.sim.set_offline(offline=True)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.SHOW_PROGRESS
+    await hass.async_block_till_done()
+    result = await hass.config_entries.flow.async_configure(result["flow_id"])
+    assert result["step_id"] == "ksem_authorize_timeout"
+    await ksem.sim.set_offline(offline=False)
+    monkeypatch.setattr(ksem_const, "PAIRING_TIMEOUT", 5)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    result = await _authorize_and_finish(hass, ksem, result)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert len(ksem.sim.tokens) == 1  # the same token all along
+
+
+async def test_finish_connection_error_recovers(hass: HomeAssistant, ksem: RunningKsem) -> None:
+    """Authorized, but the meter vanishes before HA reads its serial: wait and retry."""
+    result = await _start(hass)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"host": ksem.host})
+    ksem.sim.authorize()
+    await hass.async_block_till_done()
+    await ksem.sim.set_offline(offline=True)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"])
+    assert result["step_id"] == "ksem_authorize_timeout"
+    assert result["errors"] == {"base": "cannot_connect"}
+    await ksem.sim.set_offline(offline=False)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    await hass.async_block_till_done()
+    result = await hass.config_entries.flow.async_configure(result["flow_id"])
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+async def test_already_configured(
+    hass: HomeAssistant, ksem: RunningKsem, ksem_entry: MockConfigEntry
+) -> None:
+    ksem_entry.add_to_hass(hass)
+    result = await _start(hass)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"host": ksem.host})
+    result = await _authorize_and_finish(hass, ksem, result)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+
+
+async def test_already_configured_by_hostname(
+    hass: HomeAssistant, ksem_entry: MockConfigEntry
+) -> None:
+    ksem_entry.add_to_hass(hass)
+    result = await _start(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"host": f"ksem-{SERIAL}"}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+
+
+async def test_no_serial_aborts(hass: HomeAssistant, ksem: RunningKsem) -> None:
+    """The token may not read device-settings and the host is an IP: no serial."""
+    ksem.sim.flags.api_reads_device_settings = False
+    result = await _start(hass)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"host": ksem.host})
+    result = await _authorize_and_finish(hass, ksem, result)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "ksem_no_serial"
+
+
+def test_serial_from_hostname() -> None:
+    assert serial_from_hostname("ksem-76555758") == "76555758"
+    assert serial_from_hostname("KSEM-76555758.local") == "76555758"
+    assert serial_from_hostname("http://ksem-1:8080") == "1"
+    assert serial_from_hostname("ksem-12ab") is None
+    assert serial_from_hostname("192.168.1.2") is None
+    assert serial_from_hostname(None) is None
+
+
+async def test_dhcp_discovery(hass: HomeAssistant, ksem: RunningKsem) -> None:
+    """Serial from the ksem-<serial> host name when device-settings is not readable."""
+    ksem.sim.flags.api_reads_device_settings = False
+    info = DhcpServiceInfo(ip=ksem.host, hostname=f"ksem-{SERIAL}", macaddress="0050c2112233")
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_DHCP}, data=info
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "ksem_discovery_confirm"
+    assert result["description_placeholders"] == {"serial": SERIAL, "host": ksem.host}
+    await ksem.sim.set_offline(offline=True)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    assert result["errors"] == {"base": "cannot_connect"}
+    await ksem.sim.set_offline(offline=False)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    result = await _authorize_and_finish(hass, ksem, result)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["result"].unique_id == SERIAL
+    assert result["data"]["host"] == ksem.host
+
+
+async def test_dhcp_updates_known_host_or_ignores_others(
+    hass: HomeAssistant, ksem_entry: MockConfigEntry
+) -> None:
+    ksem_entry.add_to_hass(hass)
+    info = DhcpServiceInfo(ip="10.0.0.9", hostname=f"ksem-{SERIAL}", macaddress="0050c2112233")
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_DHCP}, data=info
+    )
+    assert result["reason"] == "already_configured"
+    assert ksem_entry.data["host"] == "10.0.0.9"
+    info = DhcpServiceInfo(ip="10.0.0.8", hostname="ksem-renamed", macaddress="0050c2112234")
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_DHCP}, data=info
+    )
+    assert result["reason"] == "ksem_no_serial"
+
+
+async def test_reauth_pairs_again(
+    hass: HomeAssistant, ksem: RunningKsem, ksem_entry: MockConfigEntry
+) -> None:
+    ksem_entry.add_to_hass(hass)
+    old_token = ksem_entry.data["token"]
+    result = await ksem_entry.start_reauth_flow(hass)
+    assert result["step_id"] == "ksem_reauth_confirm"
+    assert result["description_placeholders"]["host"] == ksem.host
+    assert result["description_placeholders"]["token_name"] == "Home Assistant (Home)"
+    await ksem.sim.set_offline(offline=True)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    assert result["errors"] == {"base": "cannot_connect"}
+    await ksem.sim.set_offline(offline=False)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    result = await _authorize_and_finish(hass, ksem, result)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reauth_successful"
+    assert ksem_entry.data["token"] != old_token
+    assert TokenInfo.from_token(ksem_entry.data["token"]).name == "Home Assistant (test home)"
+    assert ksem_entry.data["token_name"] == "Home Assistant (test home)"
+
+
+async def test_reauth_without_device_settings(
+    hass: HomeAssistant, ksem: RunningKsem, ksem_entry: MockConfigEntry
+) -> None:
+    """An api token that may not read the serial: the entry's meter is kept."""
+    ksem_entry.add_to_hass(hass)
+    ksem.sim.flags.api_reads_device_settings = False
+    result = await ksem_entry.start_reauth_flow(hass)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    result = await _authorize_and_finish(hass, ksem, result)
+    assert result["reason"] == "reauth_successful"
+    assert ksem_entry.unique_id == SERIAL
+
+
+async def test_reauth_other_meter_aborts(
+    hass: HomeAssistant, ksem: RunningKsem, ksem_entry: MockConfigEntry
+) -> None:
+    ksem_entry.add_to_hass(hass)
+    ksem.sim.device_settings["Serial"] = "99999999"
+    result = await ksem_entry.start_reauth_flow(hass)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    result = await _authorize_and_finish(hass, ksem, result)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "ksem_wrong_device"
+
+
+async def test_reconfigure(
+    hass: HomeAssistant, ksem: RunningKsem, ksem_entry: MockConfigEntry
+) -> None:
+    ksem_entry.add_to_hass(hass)
+    result = await ksem_entry.start_reconfigure_flow(hass)
+    assert result["step_id"] == "ksem_reconfigure"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"host": "bad host/x"}
+    )
+    assert result["errors"] == {"base": "ksem_invalid_host"}
+    new_host = f"http://{ksem.host}"
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"host": new_host})
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    assert ksem_entry.data["host"] == new_host
+
+
+async def test_reconfigure_read_fails_then_recovers(
+    hass: HomeAssistant, ksem: RunningKsem, ksem_entry: MockConfigEntry, socket_enabled: None
+) -> None:
+    """A host that passes the probe (401) but fails authenticated reads (503)."""
+
+    async def flaky(request: web.Request) -> web.Response:
+        return web.Response(status=503 if "Authorization" in request.headers else 401)
+
+    app = web.Application()
+    app.router.add_get("/{tail:.*}", flaky)
+    other = await server.start(app)
+    ksem_entry.add_to_hass(hass)
+    try:
+        result = await ksem_entry.start_reconfigure_flow(hass)
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {"host": f"127.0.0.1:{other.port}"}
+        )
+        assert result["errors"] == {"base": "cannot_connect"}
+    finally:
+        await other.stop()
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"host": ksem.host})
+    assert result["reason"] == "reconfigure_successful"
+
+
+async def test_reconfigure_wrong_meter(
+    hass: HomeAssistant, ksem: RunningKsem, ksem_entry: MockConfigEntry, socket_enabled: None
+) -> None:
+    ksem_entry.add_to_hass(hass)
+    from simulator.ksem import KsemSimulator  # noqa: PLC0415
+
+    other_sim = KsemSimulator(serial="11111111", post_interval=0)
+    other = await server.start(other_sim.app)
+    try:
+        result = await ksem_entry.start_reconfigure_flow(hass)
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {"host": f"127.0.0.1:{other.port}"}
+        )
+        # other meter: our token is refused there (its device-settings refuse it too)
+        assert result["type"] is FlowResultType.ABORT
+        assert result["reason"] == "ksem_wrong_device"
+    finally:
+        await other.stop()
+
+
+async def test_reconfigure_other_serial(
+    hass: HomeAssistant, ksem: RunningKsem, ksem_entry: MockConfigEntry
+) -> None:
+    ksem_entry.add_to_hass(hass)
+    ksem.sim.device_settings["Serial"] = "22222222"
+    result = await ksem_entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"host": ksem.host})
+    assert result["reason"] == "ksem_wrong_device"
+
+
+async def test_options_flow(hass: HomeAssistant, ksem_entry: MockConfigEntry) -> None:
+    ksem_entry.add_to_hass(hass)
+    result = await hass.config_entries.options.async_init(ksem_entry.entry_id)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "init"
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"write_interval": 1, "poll_interval": 10.0}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert ksem_entry.options == {"write_interval": 1, "poll_interval": 10}

@@ -1,0 +1,271 @@
+"""KSEM entries: setup, unload, errors, reauth on revocation, offline, repairs, diagnostics."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+
+import pytest
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
+from homeassistant.const import STATE_UNAVAILABLE
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.util import dt as dt_util
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+from pytest_homeassistant_custom_component.components.diagnostics import (
+    get_diagnostics_for_config_entry,
+)
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+from syrupy.assertion import SnapshotAssertion
+from syrupy.filters import props
+
+from custom_components.ksem_zaptec import async_remove_config_entry_device
+from custom_components.ksem_zaptec.const import DOMAIN
+
+from .conftest import (
+    SERIAL,
+    RunningKsem,
+    authorized_token,
+    next_poll,
+    setup_entry,
+    setup_polling_entry,
+    wait_until,
+)
+
+GRID = "sensor.ksem_76555758_grid_power"
+
+
+async def test_load_unload(
+    hass: HomeAssistant,
+    ksem: RunningKsem,
+    ksem_entry: MockConfigEntry,
+    device_registry: dr.DeviceRegistry,
+) -> None:
+    await setup_entry(hass, ksem_entry)
+    assert ksem_entry.state is ConfigEntryState.LOADED
+    [device] = dr.async_entries_for_config_entry(device_registry, ksem_entry.entry_id)
+    assert device.identifiers == {(DOMAIN, SERIAL)}
+    assert not await async_remove_config_entry_device(hass, ksem_entry, device)
+    assert await hass.config_entries.async_unload(ksem_entry.entry_id)
+    await hass.async_block_till_done()
+    assert ksem_entry.state is ConfigEntryState.NOT_LOADED
+    await wait_until(lambda: not ksem.sim.state()["websockets"])  # sockets close with the entry
+
+
+async def test_offline_at_setup_retries(
+    hass: HomeAssistant, ksem: RunningKsem, ksem_entry: MockConfigEntry
+) -> None:
+    await ksem.sim.set_offline(offline=True)
+    await setup_entry(hass, ksem_entry)
+    assert ksem_entry.state is ConfigEntryState.SETUP_RETRY
+
+
+async def test_revoked_at_setup_starts_reauth(
+    hass: HomeAssistant, ksem: RunningKsem, ksem_entry: MockConfigEntry
+) -> None:
+    await ksem.sim.revoke()
+    await setup_entry(hass, ksem_entry)
+    assert ksem_entry.state is ConfigEntryState.SETUP_ERROR
+    flows = hass.config_entries.flow.async_progress()
+    assert len(flows) == 1
+    assert flows[0]["context"]["source"] == SOURCE_REAUTH
+    assert flows[0]["step_id"] == "ksem_reauth_confirm"
+
+
+async def test_revocation_mid_run_reauth_keeps_entities(
+    hass: HomeAssistant,
+    ksem: RunningKsem,
+    ksem_entry: MockConfigEntry,
+    entity_registry: er.EntityRegistry,
+) -> None:
+    """Revoked in the KSEM UI while pushing -> reauth -> same entry, same entities."""
+    await setup_entry(hass, ksem_entry)
+    before = {
+        e.entity_id: e.unique_id
+        for e in er.async_entries_for_config_entry(entity_registry, ksem_entry.entry_id)
+    }
+    await wait_until(lambda: ksem_entry.runtime_data.coordinator.push_connected)
+    await ksem.sim.revoke()
+    await wait_until(lambda: bool(hass.config_entries.flow.async_progress()))
+    await hass.async_block_till_done()
+    assert hass.states.get(GRID).state == STATE_UNAVAILABLE
+    flow = hass.config_entries.flow.async_progress()[0]
+    assert flow["context"]["source"] == SOURCE_REAUTH
+    result = await hass.config_entries.flow.async_configure(flow["flow_id"], {})
+    assert result["type"] is FlowResultType.SHOW_PROGRESS
+    ksem.sim.authorize()
+    await hass.async_block_till_done()
+    result = await hass.config_entries.flow.async_configure(flow["flow_id"])
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reauth_successful"
+    await hass.async_block_till_done()
+    assert ksem_entry.state is ConfigEntryState.LOADED
+    after = {
+        e.entity_id: e.unique_id
+        for e in er.async_entries_for_config_entry(entity_registry, ksem_entry.entry_id)
+    }
+    assert after == before
+    assert hass.states.get(GRID).state == "6730.1"
+
+
+async def test_revocation_while_polling(
+    hass: HomeAssistant,
+    ksem: RunningKsem,
+    ksem_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    await setup_polling_entry(hass, ksem, ksem_entry)
+    await ksem.sim.revoke()
+    await next_poll(hass, freezer)
+    assert hass.states.get(GRID).state == STATE_UNAVAILABLE
+    flows = hass.config_entries.flow.async_progress()
+    assert [f["context"]["source"] for f in flows] == [SOURCE_REAUTH]
+
+
+async def test_offline_logged_once_and_recovered_once(
+    hass: HomeAssistant,
+    ksem: RunningKsem,
+    ksem_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    await setup_polling_entry(hass, ksem, ksem_entry)
+    caplog.clear()
+    caplog.set_level(logging.INFO)
+    await ksem.sim.set_offline(offline=True)
+    for _ in range(3):
+        await next_poll(hass, freezer)
+        assert hass.states.get(GRID).state == STATE_UNAVAILABLE
+    await ksem.sim.set_offline(offline=False)
+    for _ in range(2):
+        await next_poll(hass, freezer)
+        assert hass.states.get(GRID).state == "6730.1"
+    assert caplog.text.count("Error fetching KSEM 76555758 data") == 1
+    assert caplog.text.count("Fetching KSEM 76555758 data recovered") == 1
+
+
+async def test_push_drop_logged_once_and_recovered(
+    hass: HomeAssistant,
+    ksem: RunningKsem,
+    ksem_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The meter goes offline while pushing: unavailable, then back on the stream."""
+    await setup_entry(hass, ksem_entry)
+    coordinator = ksem_entry.runtime_data.coordinator
+    await wait_until(lambda: coordinator.push_connected)
+    caplog.set_level(logging.INFO)
+    await ksem.sim.set_offline(offline=True)
+    await wait_until(lambda: hass.states.get(GRID).state == STATE_UNAVAILABLE)
+    await asyncio.sleep(0.5)  # several reconnect attempts (backoff shortened by the fixture)
+    await ksem.sim.set_offline(offline=False)
+    await wait_until(lambda: coordinator.push_connected and hass.states.get(GRID).state == "6730.1")
+    assert caplog.text.count("Error fetching KSEM 76555758 data") == 1
+    assert caplog.text.count("KSEM 76555758 data recovered") == 1
+
+
+@pytest.mark.parametrize("case", [(429, True), (500, False)])
+async def test_rate_limited_or_failing_poll(
+    hass: HomeAssistant,
+    ksem: RunningKsem,
+    ksem_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    case: tuple[int, bool],
+) -> None:
+    """429 (with Retry-After: 30) delays the next poll; 500 does not."""
+    status, retry = case
+    await setup_polling_entry(hass, ksem, ksem_entry)
+    ksem.sim.flags.values_status = status
+    await next_poll(hass, freezer)
+    assert hass.states.get(GRID).state == STATE_UNAVAILABLE
+    ksem.sim.flags.values_status = None
+    # 429 asked for 30 s: the coordinator waits that long instead of the 5 s interval
+    await next_poll(hass, freezer, 5)
+    assert (hass.states.get(GRID).state == STATE_UNAVAILABLE) is retry
+    await next_poll(hass, freezer, 30)
+    assert hass.states.get(GRID).state == "6730.1"
+
+
+async def test_options_change_intervals(
+    hass: HomeAssistant, ksem: RunningKsem, ksem_entry: MockConfigEntry
+) -> None:
+    ksem_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        ksem_entry, options={"write_interval": 2, "poll_interval": 20}
+    )
+    await hass.config_entries.async_setup(ksem_entry.entry_id)
+    await hass.async_block_till_done()
+    coordinator = ksem_entry.runtime_data.coordinator
+    assert coordinator.write_interval == 2
+    assert coordinator.poll_interval == timedelta(seconds=20)
+
+
+async def test_token_expiry_issue(
+    hass: HomeAssistant,
+    ksem: RunningKsem,
+    ksem_entry: MockConfigEntry,
+    issue_registry: ir.IssueRegistry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A pasted token with an expiry: a repair issue a week before it runs out."""
+    expires = int((dt_util.utcnow() + timedelta(days=10)).timestamp())
+    token = authorized_token(ksem, "Expiring", expires=expires)
+    ksem_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(ksem_entry, data={**ksem_entry.data, "token": token})
+    await setup_polling_entry(hass, ksem, ksem_entry)
+    issue_id = f"ksem_token_expiring_{ksem_entry.entry_id}"
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
+    freezer.tick(timedelta(days=3, minutes=1))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    issue = issue_registry.async_get_issue(DOMAIN, issue_id)
+    assert issue is not None
+    assert issue.translation_key == "ksem_token_expiring"
+    assert issue.translation_placeholders["token_name"] == "Expiring"
+    # paired again with a token without expiry: the issue goes away
+    await hass.config_entries.async_unload(ksem_entry.entry_id)
+    hass.config_entries.async_update_entry(
+        ksem_entry, data={**ksem_entry.data, "token": authorized_token(ksem)}
+    )
+    await hass.config_entries.async_setup(ksem_entry.entry_id)
+    await hass.async_block_till_done()
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
+
+
+async def test_device_without_settings(
+    hass: HomeAssistant,
+    ksem: RunningKsem,
+    ksem_entry: MockConfigEntry,
+    device_registry: dr.DeviceRegistry,
+) -> None:
+    """An api token that may not read device-settings: a device from the entry alone."""
+    ksem.sim.flags.api_reads_device_settings = False
+    await setup_entry(hass, ksem_entry)
+    [device] = dr.async_entries_for_config_entry(device_registry, ksem_entry.entry_id)
+    assert device.identifiers == {(DOMAIN, SERIAL)}
+    assert device.serial_number == SERIAL
+    assert device.sw_version is None
+    assert not device.connections
+    assert hass.states.get(GRID).state == "6730.1"
+
+
+async def test_diagnostics(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    ksem: RunningKsem,
+    ksem_entry: MockConfigEntry,
+    snapshot: SnapshotAssertion,
+) -> None:
+    """Through HA's diagnostics API: token, host and serial redacted."""
+    await setup_polling_entry(hass, ksem, ksem_entry)
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, ksem_entry)
+    text = str(diagnostics)
+    assert ksem_entry.data["token"] not in text
+    assert SERIAL not in text
+    assert ksem.host not in text
+    assert diagnostics == snapshot(exclude=props("timestamp"))

@@ -1,0 +1,187 @@
+"""KSEM sensors against the simulated meter: entities, units, counters, push and poll."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import entity_registry as er
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    snapshot_platform,
+)
+from syrupy.assertion import SnapshotAssertion
+from syrupy.filters import props
+
+from custom_components.ksem_zaptec.const import DOMAIN
+
+from .conftest import SERIAL, RunningKsem, next_poll, setup_entry, setup_polling_entry, wait_until
+
+GRID = "sensor.ksem_76555758_grid_power"
+IMPORT_ENERGY = "sensor.ksem_76555758_energy_import"
+
+
+async def wait_for_state(hass: HomeAssistant, entity_id: str, expected: str) -> None:
+    """Wait (real time, the stream is real) until a pushed value is written."""
+
+    def written() -> bool:
+        state = hass.states.get(entity_id)
+        return state is not None and state.state == expected
+
+    await wait_until(written)
+
+
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
+async def test_all_entities(
+    hass: HomeAssistant,
+    ksem: RunningKsem,
+    ksem_entry: MockConfigEntry,
+    entity_registry: er.EntityRegistry,
+    snapshot: SnapshotAssertion,
+) -> None:
+    device_registry = dr.async_get(hass)
+    ksem.sim.set_values(**{"active_energy_-": 35210400, "active_energy_-_L1": 11000000})
+    await setup_entry(hass, ksem_entry)
+    assert ksem_entry.state is ConfigEntryState.LOADED
+    await snapshot_platform(hass, entity_registry, snapshot, ksem_entry.entry_id)
+    [device] = dr.async_entries_for_config_entry(device_registry, ksem_entry.entry_id)
+    assert device.identifiers == {(DOMAIN, SERIAL)}
+    assert device.configuration_url == ksem.url  # the port differs per run: not in the snapshot
+    assert device == snapshot(name="device", exclude=props("configuration_url"))
+    for entity in er.async_entries_for_config_entry(entity_registry, ksem_entry.entry_id):
+        assert entity.device_id == device.id
+
+
+async def test_defaults_and_units(
+    hass: HomeAssistant,
+    ksem: RunningKsem,
+    ksem_entry: MockConfigEntry,
+    entity_registry: er.EntityRegistry,
+) -> None:
+    """The §4.3 example: 6730.1 W, 124.5963 kWh; per-phase sensors start disabled."""
+    await setup_entry(hass, ksem_entry)
+    assert hass.states.get(GRID).state == "6730.1"
+    assert hass.states.get(IMPORT_ENERGY).state == "124.5963"
+    assert hass.states.get("sensor.ksem_76555758_frequency").state == "50.012"
+    # export counter reported as 0: unknown, never 0 (homewizard's rule)
+    assert hass.states.get("sensor.ksem_76555758_energy_export").state == STATE_UNKNOWN
+    phase = entity_registry.async_get("sensor.ksem_76555758_voltage_l1")
+    assert phase is not None
+    assert phase.disabled_by is er.RegistryEntryDisabler.INTEGRATION
+    assert phase.entity_category is not None
+    assert hass.states.get("sensor.ksem_76555758_pv_power").state == "3500.0"
+
+
+async def test_push_updates_states(
+    hass: HomeAssistant, ksem: RunningKsem, ksem_entry: MockConfigEntry
+) -> None:
+    """Pushed readings are written at the configured rate (here every second)."""
+    ksem_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(ksem_entry, options={"write_interval": 1})
+    await hass.config_entries.async_setup(ksem_entry.entry_id)
+    await hass.async_block_till_done()
+    coordinator = ksem_entry.runtime_data.coordinator
+    await wait_until(lambda: coordinator.push_connected)
+    assert coordinator.update_interval is None  # no polling while pushed
+    ksem.sim.set_values(**{"active_power_+": 0, "active_power_-": 1500500})
+    await wait_for_state(hass, GRID, "-1500.5")
+    ksem.sim.energy_flow["pvPowerTotal"] = 4200000
+    await wait_for_state(hass, "sensor.ksem_76555758_pv_power", "4200.0")
+    # the WebSocket drops (meter reboots): polling takes over, the stream comes back
+    await ksem.sim.set_offline(offline=True)
+    await ksem.sim.set_offline(offline=False)
+    ksem.sim.set_values(**{"active_power_-": 0, "active_power_+": 100000})
+    await wait_for_state(hass, GRID, "100.0")
+    await wait_until(lambda: coordinator.push_connected)
+
+
+async def test_poll_path(
+    hass: HomeAssistant,
+    ksem: RunningKsem,
+    ksem_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """The WebSocket refuses the token: the JSON interface is polled every 5 s."""
+    await setup_polling_entry(hass, ksem, ksem_entry)
+    coordinator = ksem_entry.runtime_data.coordinator
+    await hass.async_block_till_done(wait_background_tasks=True)  # the refused push gives up
+    assert not coordinator.push_connected
+    assert not coordinator.has_energy_flow
+    assert hass.states.get("sensor.ksem_76555758_pv_power") is None
+    assert coordinator.update_interval == timedelta(seconds=5)
+    ksem.sim.set_values(**{"active_power_+": 2000000})
+    await next_poll(hass, freezer)
+    assert hass.states.get(GRID).state == "2000.0"
+
+
+async def test_websocket_only_when_json_missing(
+    hass: HomeAssistant, ksem: RunningKsem, ksem_entry: MockConfigEntry
+) -> None:
+    ksem.sim.flags.json_interface = False
+    await setup_entry(hass, ksem_entry)
+    assert ksem_entry.state is ConfigEntryState.LOADED
+    assert hass.states.get(GRID).state == "6730.1"
+
+
+async def test_counters_never_decrease(
+    hass: HomeAssistant,
+    ksem: RunningKsem,
+    ksem_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    await setup_polling_entry(hass, ksem, ksem_entry)
+
+    async def poll(value: int) -> str:
+        ksem.sim.set_values(**{"active_energy_+": value})
+        await next_poll(hass, freezer)
+        return hass.states.get(IMPORT_ENERGY).state
+
+    assert await poll(124596300) == "124.5963"
+    assert await poll(100000000) == STATE_UNKNOWN  # glitch: lower than the last good value
+    assert await poll(0) == STATE_UNKNOWN  # glitch: zero
+    assert await poll(124600000) == "124.6"
+    assert await poll(124599999) == STATE_UNKNOWN
+
+
+async def test_meter_status_not_ok(
+    hass: HomeAssistant,
+    ksem: RunningKsem,
+    ksem_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    await setup_polling_entry(hass, ksem, ksem_entry)
+    ksem.sim.meter_status = 3
+    await next_poll(hass, freezer)
+    assert hass.states.get(GRID).state == STATE_UNAVAILABLE
+
+
+async def test_pushed_bad_status_marks_unavailable(
+    hass: HomeAssistant, ksem: RunningKsem, ksem_entry: MockConfigEntry
+) -> None:
+    await setup_entry(hass, ksem_entry)
+    ksem.sim.meter_status = 2
+    await wait_for_state(hass, GRID, STATE_UNAVAILABLE)
+    ksem.sim.meter_status = 1
+    await wait_for_state(hass, GRID, "6730.1")
+
+
+async def test_held_back_reading_written_when_stream_stalls(
+    hass: HomeAssistant, ksem: RunningKsem, ksem_entry: MockConfigEntry
+) -> None:
+    """A reading held back by the write interval is still written if no push follows."""
+    ksem_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(ksem_entry, options={"write_interval": 1})
+    await hass.config_entries.async_setup(ksem_entry.entry_id)
+    await hass.async_block_till_done()
+    coordinator = ksem_entry.runtime_data.coordinator
+    await wait_until(lambda: coordinator.push_connected)
+    await wait_for_state(hass, GRID, "6730.1")
+    ksem.sim.ws_interval = 30  # the stream stalls after its next message
+    ksem.sim.set_values(**{"active_power_+": 42000})
+    await wait_for_state(hass, GRID, "42.0")
+    ksem.sim.ws_interval = 0.05

@@ -1,0 +1,44 @@
+"""Every string of en.json exists in every shipped language, with the same placeholders."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+TRANSLATIONS = Path(__file__).parent.parent / "custom_components" / "ksem_zaptec" / "translations"
+LANGUAGES = ("de", "fr", "pl", "pt", "nb")
+PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+def _flatten(data: dict[str, object], prefix: str = "") -> dict[str, str]:
+    flat: dict[str, str] = {}
+    for key, value in data.items():
+        path = f"{prefix}.{key}" if prefix else key
+        if isinstance(value, dict):
+            flat.update(_flatten(value, path))
+        else:
+            assert isinstance(value, str), f"{path} is not a string"
+            flat[path] = value
+    return flat
+
+
+ENGLISH = _flatten(json.loads((TRANSLATIONS / "en.json").read_text()))
+
+
+def test_english_has_no_core_references() -> None:
+    """Custom integrations cannot use [%key:...] references: they are resolved only in core."""
+    assert not [k for k, v in ENGLISH.items() if "[%key:" in v]
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_language_is_complete(language: str) -> None:
+    """Same keys as en.json, no leftovers, same placeholders, nothing left in English by mistake."""
+    other = _flatten(json.loads((TRANSLATIONS / f"{language}.json").read_text()))
+    assert sorted(set(ENGLISH) - set(other)) == [], "missing"
+    assert sorted(set(other) - set(ENGLISH)) == [], "not in en.json"
+    for key, text in ENGLISH.items():
+        assert set(PLACEHOLDER.findall(other[key])) == set(PLACEHOLDER.findall(text)), key
+        assert other[key].strip(), key

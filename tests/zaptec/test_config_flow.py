@@ -1,0 +1,177 @@
+"""The Zaptec config flow against the simulated cloud: add, errors, reauth, reconfigure."""
+
+from __future__ import annotations
+
+from unittest.mock import AsyncMock, patch
+
+import pytest
+from homeassistant.config_entries import SOURCE_USER
+from homeassistant.const import CONF_PASSWORD, CONF_USERNAME
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.ksem_zaptec.const import CONF_KIND, DOMAIN, KIND_ZAPTEC
+from custom_components.ksem_zaptec.zaptec.api import DEFAULT_BASE_URL
+from custom_components.ksem_zaptec.zaptec.const import CONF_API_URL, ENV_API_URL
+
+from .conftest import SimHandle
+
+pytestmark = pytest.mark.usefixtures("mock_setup_entry")
+
+
+async def _start(hass: HomeAssistant) -> str:
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "zaptec"}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "zaptec_user"
+    assert result["errors"] == {}
+    return str(result["flow_id"])
+
+
+async def test_add_account(hass: HomeAssistant, zaptec_sim: SimHandle) -> None:
+    flow_id = await _start(hass)
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {CONF_USERNAME: " Demo@Example.com ", CONF_PASSWORD: "zaptec-demo"}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "Demo@Example.com"
+    assert result["data"] == {
+        CONF_KIND: KIND_ZAPTEC,
+        CONF_USERNAME: "Demo@Example.com",
+        CONF_PASSWORD: "zaptec-demo",
+        CONF_API_URL: zaptec_sim.url,
+    }
+    assert result["result"].unique_id == "demo@example.com"
+    paths = [r.path for r in zaptec_sim.sim.requests]
+    assert paths == ["/oauth/token", "/api/installation"]
+
+
+@pytest.mark.parametrize(
+    ("fault", "error"),
+    [
+        (None, "zaptec_invalid_auth"),
+        ({"pattern": "^/api/installation$", "status": 500}, "zaptec_cannot_connect"),
+        ({"pattern": "^/oauth/token$", "status": 503, "count": 10}, "zaptec_cannot_connect"),
+    ],
+)
+async def test_errors_recover(
+    hass: HomeAssistant, zaptec_sim: SimHandle, fault: dict | None, error: str
+) -> None:
+    flow_id = await _start(hass)
+    password = "zaptec-demo"
+    if fault is None:
+        password = "wrong"
+    else:
+        zaptec_sim.sim.add_fault(**fault)
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {CONF_USERNAME: "demo@example.com", CONF_PASSWORD: password}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": error}
+    zaptec_sim.sim.faults.clear()
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {CONF_USERNAME: "demo@example.com", CONF_PASSWORD: "zaptec-demo"}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+async def test_unexpected_error_recovers(hass: HomeAssistant, zaptec_sim: SimHandle) -> None:
+    flow_id = await _start(hass)
+    with patch(
+        "custom_components.ksem_zaptec.zaptec.api.ZaptecClient.get_installations",
+        AsyncMock(side_effect=RuntimeError("surprise")),
+    ):
+        result = await hass.config_entries.flow.async_configure(
+            flow_id, {CONF_USERNAME: "demo@example.com", CONF_PASSWORD: "zaptec-demo"}
+        )
+    assert result["errors"] == {"base": "zaptec_unknown"}
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {CONF_USERNAME: "demo@example.com", CONF_PASSWORD: "zaptec-demo"}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+async def test_default_url_without_environment(
+    hass: HomeAssistant, zaptec_sim: SimHandle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(ENV_API_URL)
+    flow_id = await _start(hass)
+    with (
+        patch("custom_components.ksem_zaptec.zaptec.api.ZaptecClient.login", AsyncMock()),
+        patch(
+            "custom_components.ksem_zaptec.zaptec.api.ZaptecClient.get_installations",
+            AsyncMock(return_value=[]),
+        ),
+    ):
+        result = await hass.config_entries.flow.async_configure(
+            flow_id, {CONF_USERNAME: "demo@example.com", CONF_PASSWORD: "zaptec-demo"}
+        )
+    assert result["data"][CONF_API_URL] == DEFAULT_BASE_URL
+
+
+async def test_same_account_twice_aborts(
+    hass: HomeAssistant, zaptec_entry: MockConfigEntry
+) -> None:
+    zaptec_entry.add_to_hass(hass)
+    flow_id = await _start(hass)
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {CONF_USERNAME: "DEMO@example.com", CONF_PASSWORD: "whatever"}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+
+
+async def test_reauth(
+    hass: HomeAssistant, zaptec_sim: SimHandle, zaptec_entry: MockConfigEntry
+) -> None:
+    zaptec_entry.add_to_hass(hass)
+    zaptec_sim.sim.password = "new-password"
+    result = await zaptec_entry.start_reauth_flow(hass)
+    assert result["step_id"] == "zaptec_reauth_confirm"
+    assert result["description_placeholders"]["username"] == "demo@example.com"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_PASSWORD: "zaptec-demo"}
+    )
+    assert result["errors"] == {"base": "zaptec_invalid_auth"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_PASSWORD: "new-password"}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reauth_successful"
+    assert zaptec_entry.data[CONF_PASSWORD] == "new-password"
+
+
+async def test_reconfigure(
+    hass: HomeAssistant, zaptec_sim: SimHandle, zaptec_entry: MockConfigEntry
+) -> None:
+    zaptec_entry.add_to_hass(hass)
+    zaptec_sim.sim.password = "changed"
+    result = await zaptec_entry.start_reconfigure_flow(hass)
+    assert result["step_id"] == "zaptec_reconfigure"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_USERNAME: "demo@example.com", CONF_PASSWORD: "zaptec-demo"}
+    )
+    assert result["errors"] == {"base": "zaptec_invalid_auth"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_USERNAME: "Demo@Example.com", CONF_PASSWORD: "changed"}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    assert zaptec_entry.data[CONF_PASSWORD] == "changed"
+    assert zaptec_entry.data[CONF_USERNAME] == "Demo@Example.com"
+    assert zaptec_entry.title == "Demo@Example.com"
+
+
+async def test_reconfigure_other_account_aborts(
+    hass: HomeAssistant, zaptec_entry: MockConfigEntry
+) -> None:
+    zaptec_entry.add_to_hass(hass)
+    result = await zaptec_entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_USERNAME: "someone@else.com", CONF_PASSWORD: "x"}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "zaptec_wrong_account"

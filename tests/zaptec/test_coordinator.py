@@ -1,0 +1,360 @@
+"""Polling against the simulated cloud: adaptive schedule, 429, tokens, reauth, devices, logs."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+
+import pytest
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
+from homeassistant.core import HomeAssistant, State
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import entity_registry as er
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    mock_restore_cache_with_extra_data,
+)
+
+from custom_components.ksem_zaptec.const import DOMAIN
+
+from .conftest import SimHandle, advance
+
+pytestmark = pytest.mark.usefixtures("freezer")
+
+
+def state_reads(handle: SimHandle) -> Counter[str]:
+    """Number of state reads per charger serial since the log was reset."""
+    serial = {c.id: c.serial for c in handle.sim.chargers.values()}
+    return Counter(
+        serial[r.path.split("/")[3]] for r in handle.sim.requests if r.path.endswith("/state")
+    )
+
+
+async def ticks(hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: int) -> None:
+    """Let `seconds` pass in 15 s steps (one state coordinator tick each)."""
+    for _ in range(seconds // 15):
+        await advance(hass, freezer, 15)
+
+
+async def test_idle_chargers_every_ten_minutes_charging_every_minute(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    zaptec_sim: SimHandle,
+    loaded_entry: MockConfigEntry,
+) -> None:
+    sim = zaptec_sim.sim
+    sim.reset_requests()
+    await ticks(hass, freezer, 9 * 60)
+    assert state_reads(zaptec_sim) == Counter()  # idle: nothing before 10 minutes
+    await ticks(hass, freezer, 2 * 60)
+    assert state_reads(zaptec_sim) == {"ZPR012345": 1, "ZAP049387": 1}
+
+    # A car plugs in at the Pro: seen at its next idle read, then every minute.
+    sim.set_charger(sim.charger_by_serial("ZPR012345").id, operating_mode=3, power_w=7000.0)
+    sim.reset_requests()
+    await ticks(hass, freezer, 10 * 60)
+    assert state_reads(zaptec_sim)["ZAP049387"] == 1
+    sim.reset_requests()
+    await ticks(hass, freezer, 10 * 60)
+    assert state_reads(zaptec_sim) == {"ZPR012345": 10, "ZAP049387": 1}
+    assert hass.states.get("sensor.garage_charger_mode").state == "connected_charging"
+    assert hass.states.get("sensor.garage_charge_power").state == "7000.0"
+
+    # Finished: still every minute for 15 minutes, then idle again.
+    sim.set_charger(sim.charger_by_serial("ZPR012345").id, operating_mode=5, power_w=0.0)
+    await ticks(hass, freezer, 60)
+    sim.reset_requests()
+    await ticks(hass, freezer, 15 * 60)
+    assert state_reads(zaptec_sim)["ZPR012345"] >= 14
+    sim.reset_requests()
+    await ticks(hass, freezer, 30 * 60)
+    assert state_reads(zaptec_sim)["ZPR012345"] <= 3
+
+
+async def test_rate_limit_uses_retry_after_and_logs_once(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    zaptec_sim: SimHandle,
+    loaded_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    sim = zaptec_sim.sim
+    sim.add_fault("^/api/installation$", 429, count=1, retry_after="120")
+    sim.reset_requests()
+    await advance(hass, freezer, 15 * 60 + 1)
+    assert [r.path for r in sim.requests if "/installation" in r.path] == ["/api/installation"]
+    assert hass.states.get("sensor.home_max_current").state == STATE_UNAVAILABLE
+    assert caplog.text.count("Error fetching Zaptec details") == 1
+    # The next try waits for Retry-After (120 s), not for the 15 minutes.
+    sim.reset_requests()
+    await advance(hass, freezer, 60)
+    assert not [r for r in sim.requests if r.path == "/api/installation"]
+    await advance(hass, freezer, 61)
+    assert [r.path for r in sim.requests if r.path == "/api/installation"] == ["/api/installation"]
+    assert hass.states.get("sensor.home_max_current").state == "40.0"
+    assert caplog.text.count("Fetching Zaptec details demo@example.com data recovered") == 1
+
+
+async def test_unavailable_logged_once_and_recovered_once(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    zaptec_sim: SimHandle,
+    loaded_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO)
+    zaptec_sim.sim.add_fault("^/api/installation$", 503, count=2)
+    await advance(hass, freezer, 15 * 60 + 1)
+    assert hass.states.get("binary_sensor.home_authorization_required").state == (STATE_UNAVAILABLE)
+    # Charger entities depend on the details too.
+    assert hass.states.get("sensor.garage_charger_mode").state == STATE_UNAVAILABLE
+    await advance(hass, freezer, 15 * 60 + 1)
+    assert caplog.text.count("Error fetching Zaptec details") == 1
+    await advance(hass, freezer, 15 * 60 + 1)
+    assert hass.states.get("binary_sensor.home_authorization_required").state == "on"
+    assert hass.states.get("sensor.garage_charger_mode").state == "disconnected"
+    assert caplog.text.count("data recovered") == 1
+
+
+async def test_token_expiry_during_polling(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    zaptec_sim: SimHandle,
+    zaptec_entry: MockConfigEntry,
+) -> None:
+    sim = zaptec_sim.sim
+    sim.expires_in = 600  # the client logs in again 120 s before that
+    zaptec_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(zaptec_entry.entry_id)
+    await hass.async_block_till_done()
+    sim.reset_requests()
+    await advance(hass, freezer, 15 * 60 + 1)
+    paths = [r.path for r in sim.requests if not r.path.endswith("/state")]
+    assert paths[:2] == ["/oauth/token", "/api/installation"]
+    assert paths.count("/oauth/token") == 1
+
+
+async def test_token_revoked_during_polling(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    zaptec_sim: SimHandle,
+    loaded_entry: MockConfigEntry,
+) -> None:
+    sim = zaptec_sim.sim
+    # Revoked on the server side before it expires: 401, one new login, same request again.
+    sim.expire_tokens()
+    sim.reset_requests()
+    await advance(hass, freezer, 15 * 60 + 1)
+    paths = [r.path for r in sim.requests if not r.path.endswith("/state")]
+    assert paths[:3] == ["/api/installation", "/oauth/token", "/api/installation"]
+    assert paths.count("/oauth/token") == 1
+    assert hass.states.get("sensor.home_max_current").state == "40.0"
+
+
+async def test_password_changed_while_running_starts_reauth(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    zaptec_sim: SimHandle,
+    loaded_entry: MockConfigEntry,
+) -> None:
+    zaptec_sim.sim.password = "changed in the app"
+    zaptec_sim.sim.expire_tokens()
+    await advance(hass, freezer, 15 * 60 + 1)
+    flows = hass.config_entries.flow.async_progress()
+    assert [(f["context"]["source"], f["step_id"]) for f in flows] == [
+        ("reauth", "zaptec_reauth_confirm")
+    ]
+    assert hass.states.get("sensor.home_max_current").state == STATE_UNAVAILABLE
+
+
+async def test_150_chargers_across_pages_are_spread(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    zaptec_sim: SimHandle,
+    zaptec_entry: MockConfigEntry,
+    device_registry: dr.DeviceRegistry,
+) -> None:
+    sim = zaptec_sim.sim
+    sim.add_installation("Car park", chargers=150)
+    zaptec_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(zaptec_entry.entry_id)
+    await hass.async_block_till_done()
+
+    charger_pages = sorted(r.query["PageIndex"] for r in sim.requests if r.path == "/api/chargers")
+    assert charger_pages == ["0", "1"]
+    assert all(r.query["PageSize"] == "100" for r in sim.requests if r.path == "/api/chargers")
+    devices = dr.async_entries_for_config_entry(device_registry, zaptec_entry.entry_id)
+    assert len(devices) == 2 + 152
+    charger_details = [
+        r for r in sim.requests if r.path.startswith("/api/chargers/") and r.path.count("/") == 3
+    ]
+    assert len(charger_details) == 25  # the rest over the next refreshes
+    assert hass.states.get("sensor.car_park_150_charger_mode") is not None
+    # Never more than 15 state reads at once; every charger is read within a few minutes.
+    assert sum(state_reads(zaptec_sim).values()) == 15
+    for _ in range(10):
+        sim.reset_requests()
+        await advance(hass, freezer, 15)
+        assert sum(state_reads(zaptec_sim).values()) <= 15
+    assert len(loaded_states(zaptec_entry)) == 152
+
+
+def loaded_states(entry: MockConfigEntry) -> dict[str, object]:
+    return entry.runtime_data.state.data
+
+
+async def test_new_and_removed_chargers_without_reload(  # noqa: PLR0917
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    zaptec_sim: SimHandle,
+    loaded_entry: MockConfigEntry,
+    device_registry: dr.DeviceRegistry,
+    entity_registry: er.EntityRegistry,
+) -> None:
+    sim = zaptec_sim.sim
+    home = next(iter(sim.installations.values()))
+    new = sim.add_charger(home.id, "ZPR777777", "Carport")
+    await advance(hass, freezer, 15 * 60 + 1)
+    assert _device(device_registry, loaded_entry, new.id)
+    assert hass.states.get("sensor.carport_charger_mode").state == "disconnected"
+    assert hass.states.get("switch.carport_authorization_required").state == "on"
+
+    sim.remove_charger(new.id)
+    await advance(hass, freezer, 15 * 60 + 1)
+    assert not _device(device_registry, loaded_entry, new.id)
+    assert hass.states.get("sensor.carport_charger_mode") is None
+    assert entity_registry.async_get("sensor.carport_charger_mode") is None
+
+
+def _device(
+    device_registry: dr.DeviceRegistry, entry: MockConfigEntry, object_id: str
+) -> dr.DeviceEntry | None:
+    """The entry's device with this Zaptec id (a lookup that works on every supported HA)."""
+    return next(
+        (
+            device
+            for device in dr.async_entries_for_config_entry(device_registry, entry.entry_id)
+            if (DOMAIN, object_id) in device.identifiers
+        ),
+        None,
+    )
+
+
+async def test_firmware_follows_the_charger(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    zaptec_sim: SimHandle,
+    loaded_entry: MockConfigEntry,
+    device_registry: dr.DeviceRegistry,
+) -> None:
+    sim = zaptec_sim.sim
+    garage = sim.charger_by_serial("ZPR012345")
+    sim.set_charger(garage.id, firmware="4.2.0.0")
+    await ticks(hass, freezer, 10 * 60 + 15)
+    device = _device(device_registry, loaded_entry, garage.id)
+    assert device is not None
+    assert device.sw_version == "4.2.0.0"
+
+
+async def test_lifetime_energy_never_goes_down(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    zaptec_sim: SimHandle,
+    loaded_entry: MockConfigEntry,
+) -> None:
+    sim = zaptec_sim.sim
+    garage = sim.charger_by_serial("ZPR012345")
+    entity_id = "sensor.garage_lifetime_energy"
+    assert hass.states.get(entity_id).state == "1234.5"
+    for reading, shown in ((0.0, STATE_UNKNOWN), (1200.0, STATE_UNKNOWN), (1240.0, "1240.0")):
+        sim.set_charger(garage.id, meter_kwh=reading)
+        await ticks(hass, freezer, 10 * 60 + 15)
+        assert hass.states.get(entity_id).state == shown
+
+
+async def test_user_role_charger_state_is_not_polled(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    zaptec_sim: SimHandle,
+    zaptec_entry: MockConfigEntry,
+) -> None:
+    sim = zaptec_sim.sim
+    sim.set_installation(next(iter(sim.installations)), roles=1)
+    zaptec_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(zaptec_entry.entry_id)
+    await hass.async_block_till_done()
+    assert hass.states.get("sensor.garage_charger_mode").state == "disconnected"  # list value
+    sim.reset_requests()
+    await ticks(hass, freezer, 11 * 60)
+    assert state_reads(zaptec_sim) == Counter()
+
+
+async def test_details_without_access_fall_back_to_the_lists(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    zaptec_sim: SimHandle,
+    zaptec_entry: MockConfigEntry,
+) -> None:
+    sim = zaptec_sim.sim
+    home = next(iter(sim.installations.values()))
+    garage = sim.charger_by_serial("ZPR012345")
+    sim.add_fault(f"^/api/installation/{home.id}$", 403, body={"Code": 533})
+    sim.add_fault(f"^/api/chargers/{garage.id}$", 404, body={"Code": 512})
+    zaptec_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(zaptec_entry.entry_id)
+    await hass.async_block_till_done()
+    # The list items carry the installation flag; the charger's own flag needs the detail.
+    assert hass.states.get("switch.home_authorization_required").state == "on"
+    assert hass.states.get("switch.garage_authorization_required").state == STATE_UNKNOWN
+
+
+async def test_state_read_error_makes_chargers_unavailable(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    zaptec_sim: SimHandle,
+    loaded_entry: MockConfigEntry,
+) -> None:
+    zaptec_sim.sim.add_fault("/state$", 500, count=100, body={"Code": 500, "Details": "Oops"})
+    await ticks(hass, freezer, 10 * 60 + 15)
+    assert hass.states.get("sensor.garage_charge_power").state == STATE_UNAVAILABLE
+    assert hass.states.get("sensor.home_max_current").state == "40.0"
+    zaptec_sim.sim.faults.clear()
+    await ticks(hass, freezer, 15)
+    assert hass.states.get("sensor.garage_charge_power").state == "0.0"
+
+
+async def test_charger_gone_from_state_endpoint_is_skipped(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    zaptec_sim: SimHandle,
+    loaded_entry: MockConfigEntry,
+) -> None:
+    garage = zaptec_sim.sim.charger_by_serial("ZPR012345")
+    zaptec_sim.sim.add_fault(f"/{garage.id}/state$", 404, count=1, body={"errorCode": 512})
+    await ticks(hass, freezer, 10 * 60 + 15)
+    assert hass.states.get("sensor.garage_charge_power").state == STATE_UNKNOWN
+    assert hass.states.get("sensor.driveway_charge_power").state == "0.0"
+
+
+async def test_lifetime_energy_remembers_its_highest_reading_across_restarts(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    zaptec_sim: SimHandle,
+    zaptec_entry: MockConfigEntry,
+) -> None:
+    entity_id = "sensor.garage_lifetime_energy"
+    mock_restore_cache_with_extra_data(
+        hass,
+        [
+            (
+                State(entity_id, "1300.0"),
+                {"native_value": 1300.0, "native_unit_of_measurement": "kWh"},
+            )
+        ],
+    )
+    zaptec_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(zaptec_entry.entry_id)
+    await hass.async_block_till_done()
+    # The simulator's meter (1234.5 kWh) is below what was shown before the restart.
+    assert hass.states.get(entity_id).state == STATE_UNKNOWN

@@ -1,0 +1,135 @@
+"""The simulated Zaptec cloud's control API (used by tests and by people in the dev instance)."""
+
+from __future__ import annotations
+
+import aiohttp
+import pytest
+
+from .conftest import SimHandle
+
+pytestmark = pytest.mark.usefixtures("socket_enabled")
+
+
+async def test_control_api(zaptec_sim: SimHandle) -> None:
+    sim = zaptec_sim.sim
+    base = zaptec_sim.url
+    async with aiohttp.ClientSession() as http:
+
+        async def call(method: str, path: str, json: object = None) -> aiohttp.ClientResponse:
+            async with http.request(method, base + path, json=json) as response:
+                await response.read()
+                return response
+
+        home = next(iter(sim.installations.values()))
+        assert (
+            await call("POST", "/_sim/installations", {"name": "Cabin", "chargers": 2})
+        ).status == 201
+        assert len(sim.chargers) == 4
+        added = await call("POST", "/_sim/chargers", {"installation_id": home.id, "serial": "GPN1"})
+        assert added.status == 201
+        go2 = sim.charger_by_serial("GPN1")
+        assert (await call("POST", f"/_sim/chargers/{go2.id}", {"operating_mode": 3})).status == 200
+        assert go2.operating_mode == 3
+        assert (await call("POST", f"/_sim/chargers/{go2.id}", {"bogus": 1})).status == 400
+        assert (await call("DELETE", f"/_sim/chargers/{go2.id}")).status == 204
+        assert go2.id not in sim.chargers
+        assert (
+            await call("POST", f"/_sim/installations/{home.id}", {"required": False})
+        ).status == 200
+        assert home.required is False
+        assert (await call("POST", f"/_sim/installations/{home.id}", {"id": "x"})).status == 400
+        await call("POST", "/_sim/password", {"password": "new"})
+        assert sim.password == "new"
+        await call("POST", "/_sim/config", {"expires_in": 60, "rate_limit": 3})
+        assert (sim.expires_in, sim.rate_limit) == (60, 3)
+        await call("POST", "/_sim/faults", {"pattern": "^/api/constants$", "status": 502})
+        assert (await call("GET", "/api/constants")).status == 502
+        assert (await call("GET", "/api/constants")).status == 200
+        assert (await call("GET", "/api/constants")).status == 200
+        # Three requests per second: the fourth is refused.
+        assert (await call("GET", "/api/constants")).status == 429
+        async with http.get(base + "/_sim/requests") as response:
+            logged = await response.json()
+        assert [r["path"] for r in logged] == ["/api/constants"] * 4
+        async with http.get(base + "/_sim/state") as response:
+            state = await response.json()
+        assert len(state["chargers"]) == 4
+        assert (await call("DELETE", "/_sim/requests")).status == 204
+        assert sim.requests == []
+        await call("POST", "/_sim/expire_tokens")
+        assert sim.tokens == {}
+
+
+async def test_wire_format(zaptec_sim: SimHandle) -> None:
+    sim = zaptec_sim.sim
+    sim.add_installation("Many", chargers=120)
+    sim.set_installation(next(iter(sim.installations)), roles=1)
+    base = zaptec_sim.url
+    async with aiohttp.ClientSession() as http:
+        async with http.post(
+            base + "/oauth/token",
+            data={"grant_type": "password", "username": sim.username, "password": "bad"},
+        ) as response:
+            assert response.status == 400
+            assert (await response.json())["error"] == "invalid_grant"
+        async with http.post(
+            base + "/oauth/token",
+            data={"grant_type": "password", "username": sim.username, "password": sim.password},
+        ) as response:
+            token = (await response.json())["access_token"]
+            assert sim.requests[-1].body == {"grant_type": "password", "username": sim.username}
+        headers = {"Authorization": f"bearer {token}"}
+        async with http.get(base + "/api/chargers", headers=headers) as response:
+            page = await response.json()
+            assert (page["Pages"], len(page["Data"])) == (3, 50)  # default page size 50
+        async with http.get(base + "/api/chargers?PageSize=500", headers=headers) as response:
+            assert len((await response.json())["Data"]) == 100  # at most 100
+        async with http.get(base + "/api/chargers?PageSize=x", headers=headers) as response:
+            assert response.status == 400
+        home = next(iter(sim.installations.values()))
+        garage = sim.charger_by_serial("ZPR012345")
+        for path, status in (
+            (f"/api/installation/{home.id}/hierarchy", 204),  # User role only
+            (f"/api/chargers/{garage.id}", 403),
+            (f"/api/chargers/{garage.id}/state", 403),
+            ("/api/chargers/unknown/state", 404),
+            ("/api/installation/unknown", 404),
+        ):
+            async with http.get(base + path, headers=headers) as response:
+                assert response.status == status, path
+        for path, body in (
+            (f"/api/installation/{home.id}", {"IsRequiredAuthentication": False}),
+            (f"/api/chargers/{garage.id}", {"PropertyAuthenticationDisabled": True}),
+        ):
+            async with http.put(base + path, json=body, headers=headers) as response:
+                assert response.status == 403
+        sim.set_installation(home.id, roles=3, authentication_type=1)
+        async with http.put(
+            base + f"/api/installation/{home.id}",
+            json={"IsRequiredAuthentication": False},
+            headers=headers,
+        ) as response:
+            assert response.status == 500
+            assert (await response.json())["Code"] == 527
+        async with http.get(
+            base + f"/api/installation/{home.id}/hierarchy", headers=headers
+        ) as response:
+            tree = await response.json()
+            assert len(tree["Circuits"][0]["Chargers"]) == 2
+        async with http.get(base + "/api/constants") as response:
+            assert "UserRoles" in await response.json()
+        async with http.get(base + "/api/installation") as response:
+            assert response.status == 401
+
+
+async def test_energy_advances_while_charging() -> None:
+    from simulator.zaptec import ZaptecSimulator  # noqa: PLC0415
+
+    now = [0.0]
+    sim = ZaptecSimulator(clock=lambda: now[0])
+    garage = sim.charger_by_serial("ZPR012345")
+    sim.set_charger(garage.id, operating_mode=3, power_w=3600.0)
+    now[0] = 3600.0
+    sim._advance_energy(now[0])
+    assert garage.session_kwh == pytest.approx(3.6)
+    assert garage.meter_kwh == pytest.approx(1234.5 + 3.6)
