@@ -6,8 +6,8 @@ Run with `.venv/bin/python bench/zaptec.py`. It runs Home Assistant's test harne
 - a simulated hour per scenario: the entry is set up against the simulator, then the clock is
   frozen and moved in 15 s steps for one hour (the real polling schedule, the client's limits
   are lifted only so that no real sleep is needed on the frozen clock);
-- a real-time setup of the largest account with the real client limits (5 requests/s, bursts
-  of 3, 3 in flight) to measure the worst one-second burst on the wire.
+- a real-time setup of the largest account with the real client limits (at most 5 requests
+  in any second, 3 in flight) to measure the worst one-second burst on the wire.
 
 It prints a table; nothing is written outside a temporary directory.
 """
@@ -124,9 +124,7 @@ if __name__ != "__main__":
     ) -> None:
         """One hour of polling on a stepped clock, counted by the simulator."""
         # No real sleeps on a frozen clock: lift the client's limits (the schedule is real).
-        monkeypatch.setattr(
-            zaptec_const, "CLIENT_TUNING", ClientTuning(rate=1e6, burst=10**6, max_attempts=1)
-        )
+        monkeypatch.setattr(zaptec_const, "CLIENT_TUNING", ClientTuning(rate=1e6, max_attempts=1))
         sim = _build_sim(*SCENARIOS[name], rate_limit=10**9)
         srv = await server.start(sim.app)
         running.append(srv)

@@ -25,6 +25,7 @@ from custom_components.ksem_zaptec.zaptec.api import (
     ZaptecWriteNotConfirmedError,
     parse_retry_after,
 )
+from custom_components.ksem_zaptec.zaptec.api import budget as budget_module
 from custom_components.ksem_zaptec.zaptec.api.budget import RequestBudget
 from custom_components.ksem_zaptec.zaptec.api.client import ZaptecClient
 
@@ -32,7 +33,7 @@ BASE = "https://api.zaptec.test"
 TOKEN_URL = f"{BASE}/oauth/token"
 INST = "11111111-1111-1111-1111-111111111111"
 CHARGER = "22222222-2222-2222-2222-222222222222"
-FAST = ClientTuning(rate=1000, burst=1000, backoff_base=0.001, confirm_delay=0.001)
+FAST = ClientTuning(rate=1000, backoff_base=0.001, confirm_delay=0.001)
 
 
 class Clock:
@@ -547,8 +548,9 @@ def test_parse_retry_after() -> None:
     assert 90 < (parse_retry_after(future) or 0) <= 100
 
 
-async def test_budget_limits_rate_and_requests_in_flight() -> None:
-    budget = RequestBudget(rate=50, burst=2, max_in_flight=2)
+async def test_budget_limits_rate_and_requests_in_flight(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(budget_module, "WINDOW", 0.05)  # the real window is 1.05 s
+    budget = RequestBudget(rate=2, max_in_flight=2)
     running = peak = 0
 
     async def one() -> None:
@@ -562,8 +564,8 @@ async def test_budget_limits_rate_and_requests_in_flight() -> None:
     loop = asyncio.get_running_loop()
     start = loop.time()
     await asyncio.gather(*(one() for _ in range(6)))
-    # 2 immediately, then 4 more at 50/s: at least 80 ms.
-    assert loop.time() - start >= 0.075
+    # 2 starts per window: the 5th and 6th start only after two full windows.
+    assert loop.time() - start >= 2 * budget_module.WINDOW
     assert peak == 2
 
 

@@ -1,34 +1,37 @@
-"""A per-account request budget: a token bucket plus a cap on requests in flight."""
+"""A per-account request budget: a sliding one-second window plus a cap on requests in flight."""
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
+# A little more than one second, so that network jitter between our start time and Zaptec's
+# arrival time cannot squeeze `rate + 1` requests into one of Zaptec's one-second windows.
+WINDOW = 1.05
+
 
 class RequestBudget:
-    """At most `rate` requests per second on average, bursts of `burst`, `max_in_flight` at once.
+    """At most `rate` requests start in any `WINDOW`, at most `max_in_flight` run at once.
 
-    Zaptec allows 10 requests per second per account. In any one-second window this lets
-    through at most `burst + rate` requests (3 + 5 = 8 with the defaults), leaving room for the
-    Zaptec app and the portal, which share the account's limit.
+    Zaptec allows 10 requests per second per account; with the default rate of 5 the
+    integration uses at most half of it in any second, leaving room for the Zaptec app and
+    the portal, which share the account's limit. A sliding window (not a token bucket with a
+    burst on top of its rate) is what makes "never more than 5 in one second" hold.
     """
 
     def __init__(
         self,
         rate: float,
-        burst: int,
         max_in_flight: int,
         clock: Callable[[], float] | None = None,
     ) -> None:
-        """Start with a full bucket."""
-        self._rate = rate
-        self._capacity = float(burst)
-        self._tokens = float(burst)
+        """No request has started yet."""
+        self._rate = max(1, int(rate))
+        self._starts: deque[float] = deque()
         self._clock = clock or (lambda: time.monotonic())  # noqa: PLW0108 - late lookup
-        self._updated = self._clock()
         self._lock = asyncio.Lock()
         self._in_flight = asyncio.Semaphore(max_in_flight)
 
@@ -36,18 +39,16 @@ class RequestBudget:
         async with self._lock:
             while True:
                 now = self._clock()
-                self._tokens = min(
-                    self._capacity, self._tokens + (now - self._updated) * self._rate
-                )
-                self._updated = now
-                if self._tokens >= 1:
-                    self._tokens -= 1
+                while self._starts and now - self._starts[0] >= WINDOW:
+                    self._starts.popleft()
+                if len(self._starts) < self._rate:
+                    self._starts.append(now)
                     return
-                await asyncio.sleep((1 - self._tokens) / self._rate)
+                await asyncio.sleep(WINDOW - (now - self._starts[0]))
 
     @asynccontextmanager
     async def slot(self) -> AsyncIterator[None]:
-        """Wait for a free slot and a token, then hold the slot while the request runs."""
+        """Wait for a free slot and room in the window, then hold the slot while it runs."""
         async with self._in_flight:
             await self._take()
             yield

@@ -39,7 +39,6 @@ class ClientTuning:
     """Limits and timings of the client; tests shrink the waits."""
 
     rate: float = 5.0  # requests per second (Zaptec's limit is 10 per account)
-    burst: int = 3  # with rate 5: at most 8 requests in any second (Zaptec allows 10)
     max_in_flight: int = 3
     timeout: float = 15.0
     max_attempts: int = 4
@@ -136,9 +135,7 @@ class ZaptecClient:
         self.tuning = tuning or ClientTuning()
         self._user_agent = user_agent
         self._clock = clock or _monotonic
-        self._budget = RequestBudget(
-            self.tuning.rate, self.tuning.burst, self.tuning.max_in_flight, self._clock
-        )
+        self._budget = RequestBudget(self.tuning.rate, self.tuning.max_in_flight, self._clock)
         self._token: str | None = None
         self._token_expires_at = 0.0
         self._login_lock = asyncio.Lock()
