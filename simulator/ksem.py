@@ -47,7 +47,11 @@ REVOKED = "revoked"
 
 
 def default_values() -> dict[str, int]:
-    """The abridged real response of ksem-api.md §4.3, completed with plausible phases."""
+    """The abridged real response of ksem-api.md §4.3, completed with plausible phases.
+
+    The export counters are not 0 as in that (consumption-only) sample: a KOSTAL PV system
+    exports, and a counter of 0 reads as "unknown" (the integration's glitch rule).
+    """
     return {
         "active_power_+": 6730100,
         "active_power_-": 0,
@@ -58,13 +62,13 @@ def default_values() -> dict[str, int]:
         "active_power_-_L2": 0,
         "active_power_-_L3": 0,
         "active_energy_+": 124596300,
-        "active_energy_-": 0,
+        "active_energy_-": 35210400,
         "active_energy_+_L1": 42895100,
         "active_energy_+_L2": 41000000,
         "active_energy_+_L3": 40701200,
-        "active_energy_-_L1": 0,
-        "active_energy_-_L2": 0,
-        "active_energy_-_L3": 0,
+        "active_energy_-_L1": 11736800,
+        "active_energy_-_L2": 11736800,
+        "active_energy_-_L3": 11736800,
         "current_L1": 9773,
         "current_L2": 9838,
         "current_L3": 9637,
