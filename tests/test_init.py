@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from homeassistant.core import HomeAssistant
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.ksem_zaptec.const import DOMAIN
 
@@ -12,3 +13,13 @@ async def test_menu_offers_both_kinds(hass: HomeAssistant) -> None:
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": "user"})
     assert result["type"] == "menu"
     assert result["menu_options"] == ["ksem", "zaptec"]
+
+
+async def test_only_ksem_entries_have_options(hass: HomeAssistant) -> None:
+    """The options flow (write/poll interval) exists for meters, not for Zaptec accounts."""
+    ksem = MockConfigEntry(domain=DOMAIN, data={"kind": "ksem", "host": "ksem-1"})
+    zaptec = MockConfigEntry(domain=DOMAIN, data={"kind": "zaptec", "username": "a@b.c"})
+    ksem.add_to_hass(hass)
+    zaptec.add_to_hass(hass)
+    assert ksem.supports_options is True
+    assert zaptec.supports_options is False
