@@ -369,3 +369,80 @@ def _number(state: str) -> float | None:
         return float(state)
     except ValueError:  # "unknown", "unavailable"
         return None
+
+
+# ---- 5. revoked token ----------------------------------------------------------------------
+
+
+def test_revoked_token_asks_to_pair_again(
+    page: Page,
+    context: BrowserContext,
+    ha: HomeAssistant,
+    sims: Simulators,
+    ksem_entry: dict[str, Any],
+) -> None:
+    """Revoke HA's token in the meter's web UI -> HA asks to pair again -> pair -> same entities."""
+    entity_ids = _entity_ids(ha, ksem_entry["entry_id"])
+    assert f"{KSEM_DEFAULTS.serial}_grid_power" in entity_ids
+    token_name = next(
+        t["name"] for t in reversed(sims.ksem_state()["tokens"]) if t["state"] == "authorized"
+    )
+
+    # In the meter's web UI (second tab) the user revokes Home Assistant's token. Every valid
+    # one of that name: a token of an entry deleted earlier in this session may still be valid.
+    meter = context.new_page()
+    meter.goto(sims.ksem_url)
+    meter.wait_for_timeout(1100)  # one POST per second and client (see test 1)
+    meter.locator("#password").fill(KSEM_DEFAULTS.password)
+    meter.get_by_role("button", name="Log in").click()
+    meter.get_by_role("link", name="Access tokens").first.click()
+    revoke = meter.get_by_role("button", name=f"Revoke {token_name}", exact=True)
+    expect(revoke.first).to_be_visible()
+    for remaining in range(revoke.count(), 0, -1):
+        revoke.first.click()
+        expect(revoke).to_have_count(remaining - 1)
+    expect(meter.get_by_role("row", name=f"{token_name} api revoked").first).to_be_visible()
+
+    # Home Assistant notices at once (the meter drops the WebSocket, the poll gets 401) and
+    # lists the meter under "Discovered" as needing attention, with "Reconfigure".
+    page.bring_to_front()
+    open_devices_and_services(page, ha.url)
+    card = page.locator("ha-config-flow-card").filter(has_text=KSEM_TITLE)
+    card.get_by_role("button", name="Reconfigure").click()
+    dialog = flow_dialog(page)
+    reauth = STRINGS["config"]["step"]["ksem_reauth_confirm"]
+    expect(dialog.get_by_text(reauth["title"])).to_be_visible()
+    expect(dialog.get_by_text(token_name, exact=True).first).to_be_visible()
+    dialog.get_by_role("button", name="Submit").click()
+
+    # A new token (same name) waits for authorization: the key icon in the meter's tab.
+    expect(dialog.get_by_text("press the key icon")).to_be_visible()
+    meter.bring_to_front()
+    meter.get_by_role("button", name=f"Authorize {token_name}").last.click()
+    meter.get_by_role("button", name="Confirm").click()
+    expect(meter.get_by_role("row", name=f"{token_name} api authorized")).to_have_count(1)
+    meter.screenshot(path=ARTIFACTS / "test_revoked_token_asks_to_pair_again-meter.png")
+
+    # Back in HA the flow finishes by itself and reloads the entry; nothing needs attention.
+    page.bring_to_front()
+    expect(dialog.get_by_text("Re-authentication was successful")).to_be_visible()
+    dialog.get_by_role("button", name="Close", exact=True).last.click()
+    expect(card).to_have_count(0)
+
+    # The same device shows live values again, from the same entities.
+    sims.set_ksem_values(**{"active_power_+": 1_234_500, "active_power_-": 0})
+    page.get_by_role("link", name=re.compile(rf"^{re.escape(INTEGRATION)}")).first.click()
+    page.get_by_role("button", name=re.compile(rf"^{KSEM_TITLE} Smart Energy Meter")).click()
+    expect_row_value(page, "Grid power", 1234.5, "W")
+    sims.set_ksem_values(**{"active_power_+": 2_345_600})
+    expect_row_value(page, "Grid power", 2345.6, "W")
+    assert _entity_ids(ha, ksem_entry["entry_id"]) == entity_ids
+
+
+def _entity_ids(ha: HomeAssistant, entry_id: str) -> dict[str, str]:
+    """Unique id -> entity id of a config entry's entities."""
+    return {
+        e["unique_id"]: e["entity_id"]
+        for e in ha.entity_registry()
+        if e["config_entry_id"] == entry_id
+    }
