@@ -208,6 +208,9 @@ class ZaptecDetailsCoordinator(DataUpdateCoordinator[ZaptecDetails]):
         await super().async_shutdown()
 
 
+DUE_SLACK = timedelta(seconds=1)
+
+
 class ZaptecStateCoordinator(DataUpdateCoordinator[dict[str, ChargerState]]):
     """Charger state, each charger on its own adaptive schedule.
 
@@ -268,8 +271,11 @@ class ZaptecStateCoordinator(DataUpdateCoordinator[dict[str, ChargerState]]):
         chargers = self.details.data.chargers
         current = {cid: s for cid, s in (self.data or {}).items() if cid in chargers}
         now = dt_util.utcnow()
+        # A tick can run a few milliseconds earlier than the read that set a due time did:
+        # without a little slack such a charger would wait a whole extra tick (75 s, not 60 s).
+        horizon = now + DUE_SLACK
         due = sorted(
-            (self._due.get(cid, now), cid) for cid in chargers if self._due.get(cid, now) <= now
+            (self._due.get(cid, now), cid) for cid in chargers if self._due.get(cid, now) <= horizon
         )[: const.MAX_STATE_READS_PER_TICK]
         if not due:
             return current
