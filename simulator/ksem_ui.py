@@ -104,7 +104,11 @@ async function refresh() {
     const td = document.createElement("td");
     if (t.state === "pending") {
       const b = document.createElement("button");
-      b.textContent = "\\u{1F511}"; b.title = "Authorize";
+      // An inline SVG key: emoji fonts are missing on many Linux machines.
+      b.innerHTML = '<svg width="18" height="18" viewBox="0 0 24 24" aria-hidden="true">' +
+        '<path fill="currentColor" fill-rule="evenodd" ' +
+        'd="M7 14a2 2 0 1 1 0-4 2 2 0 0 1 0 4zm5.65-4A6 6 0 1 0 12.65 14H17v4h4v-4h2v-4z"/></svg>';
+      b.title = "Authorize";
       b.setAttribute("aria-label", "Authorize " + t.name);
       b.dataset.testid = "authorize-" + t.id;
       b.onclick = () => { pending = t; $("confirm-text").textContent =
