@@ -8,11 +8,12 @@ import pytest
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, State
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
+    mock_restore_cache_with_extra_data,
     snapshot_platform,
 )
 from syrupy.assertion import SnapshotAssertion
@@ -147,6 +148,29 @@ async def test_counters_never_decrease(
     assert await poll(0) == STATE_UNKNOWN  # glitch: zero
     assert await poll(124600000) == "124.6"
     assert await poll(124599999) == STATE_UNKNOWN
+
+
+async def test_counter_remembers_last_good_value_across_restarts(
+    hass: HomeAssistant,
+    ksem: RunningKsem,
+    ksem_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """After a restart, a reading below the last one stored is still a glitch."""
+    mock_restore_cache_with_extra_data(
+        hass,
+        [
+            (
+                State(IMPORT_ENERGY, "130.0"),
+                {"native_value": 130.0, "native_unit_of_measurement": "kWh"},
+            )
+        ],
+    )
+    await setup_polling_entry(hass, ksem, ksem_entry)
+    assert hass.states.get(IMPORT_ENERGY).state == STATE_UNKNOWN  # meter says 124.5963
+    ksem.sim.set_values(**{"active_energy_+": 130500000})
+    await next_poll(hass, freezer)
+    assert hass.states.get(IMPORT_ENERGY).state == "130.5"
 
 
 async def test_meter_status_not_ok(

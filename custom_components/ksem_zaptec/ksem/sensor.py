@@ -6,8 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from homeassistant.components.sensor import (
+    RestoreSensor,
     SensorDeviceClass,
-    SensorEntity,
     SensorEntityDescription,
     SensorStateClass,
 )
@@ -193,7 +193,7 @@ async def async_setup_entry(
     )
 
 
-class KsemSensor(KsemZaptecEntity[KsemCoordinator], SensorEntity):
+class KsemSensor(KsemZaptecEntity[KsemCoordinator], RestoreSensor):
     """One value of the meter."""
 
     entity_description: KsemSensorEntityDescription
@@ -210,6 +210,16 @@ class KsemSensor(KsemZaptecEntity[KsemCoordinator], SensorEntity):
         )
         self._last_good: float | None = None
         self._attr_native_value = self._value()
+
+    async def async_added_to_hass(self) -> None:
+        """An energy counter remembers its last good reading across restarts."""
+        await super().async_added_to_hass()
+        if self.entity_description.state_class is not SensorStateClass.TOTAL_INCREASING:
+            return
+        last = await self.async_get_last_sensor_data()
+        if last is not None and isinstance(last.native_value, int | float):
+            self._last_good = max(self._last_good or 0.0, float(last.native_value))
+            self._attr_native_value = self._value()
 
     def _value(self) -> float | None:
         """The description's value; an energy counter never reports 0 or a drop."""
