@@ -134,15 +134,23 @@ class KsemFlowMixin(ConfigFlow):
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Confirm pairing with a discovered meter."""
+        return await self._ksem_confirm_then_pair(
+            "ksem_discovery_confirm",
+            user_input,
+            {"serial": str(self.unique_id), "host": self._ksem_host},
+        )
+
+    async def _ksem_confirm_then_pair(
+        self, step_id: str, user_input: dict[str, Any] | None, placeholders: dict[str, str]
+    ) -> ConfigFlowResult:
+        """A form with only a Submit button; on submit, probe the meter and request a token."""
         errors: dict[str, str] = {}
         if user_input is not None:
             if (error := await self._ksem_probe()) is None:
                 return await self.async_step_ksem_create_token()
             errors["base"] = error
         return self.async_show_form(
-            step_id="ksem_discovery_confirm",
-            errors=errors,
-            description_placeholders={"serial": str(self.unique_id), "host": self._ksem_host},
+            step_id=step_id, errors=errors, description_placeholders=placeholders
         )
 
     # ---- 2. token -----------------------------------------------------------------------------
@@ -294,15 +302,10 @@ class KsemFlowMixin(ConfigFlow):
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Explain why, then request a new token."""
-        errors: dict[str, str] = {}
-        if user_input is not None:
-            if (error := await self._ksem_probe()) is None:
-                return await self.async_step_ksem_create_token()
-            errors["base"] = error
-        return self.async_show_form(
-            step_id="ksem_reauth_confirm",
-            errors=errors,
-            description_placeholders={
+        return await self._ksem_confirm_then_pair(
+            "ksem_reauth_confirm",
+            user_input,
+            {
                 "host": self._ksem_host,
                 "token_name": str(self._get_reauth_entry().data.get(const.CONF_TOKEN_NAME)),
             },
