@@ -42,3 +42,16 @@ def test_language_is_complete(language: str) -> None:
     for key, text in ENGLISH.items():
         assert set(PLACEHOLDER.findall(other[key])) == set(PLACEHOLDER.findall(text)), key
         assert other[key].strip(), key
+
+
+def test_shapes_home_assistant_reads() -> None:
+    """HA looks up `exceptions.<key>.message` and `issues.<key>.title/description`.
+
+    A bare string under `exceptions` is never found: users would see the raw key.
+    """
+    strings = json.loads((TRANSLATIONS / "en.json").read_text())
+    for key, value in strings["exceptions"].items():
+        assert isinstance(value, dict), key
+        assert set(value) == {"message"}, key
+    for key, value in strings["issues"].items():
+        assert {"title", "description"} <= set(value), key

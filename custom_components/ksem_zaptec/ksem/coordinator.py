@@ -5,6 +5,8 @@ Data sources, in order of preference:
    while it is connected, polling stops (`update_interval = None`, as wled does);
 2. the JSON interface, polled every `poll_interval` seconds;
 3. when the JSON app is missing (404/502), one short-lived WebSocket read per poll.
+If the WebSocket refuses the token too, the firmware offers no way to read the meter with an
+access token: a repair issue asks the user to update it (deleted at the next good reading).
 Pushed readings are written at most every `write_interval` seconds so a 1 Hz stream does not
 flood the recorder. Client errors map to Home Assistant errors in `_translate` only.
 """
@@ -44,6 +46,7 @@ from .const import (
     WS_BACKOFF_MAX,
     WS_BACKOFF_MIN,
 )
+from .repairs import async_create_firmware_issue, async_delete_firmware_issue
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,8 +68,14 @@ class KsemRuntimeData:
 type KsemConfigEntry = ConfigEntry[KsemRuntimeData]
 
 
+class _NoTokenAccessError(KsemError):
+    """JSON interface missing and the WebSocket refuses the token: the firmware is too old."""
+
+
 def _translate(err: KsemError) -> Exception:
     """The one place that maps client errors to Home Assistant errors."""
+    if isinstance(err, _NoTokenAccessError):
+        return UpdateFailed(translation_domain=DOMAIN, translation_key="ksem_firmware_too_old")
     if isinstance(err, KsemAuthError):
         return ConfigEntryAuthFailed(translation_domain=DOMAIN, translation_key="ksem_auth_failed")
     if isinstance(err, KsemRateLimitError):
@@ -104,7 +113,9 @@ class KsemCoordinator(DataUpdateCoordinator[KsemData]):
         self.device: DeviceSettings | None = None
         self.has_energy_flow = False
         self.push_connected = False
+        self.firmware_too_old = False
         self._json_interface = True
+        self._websocket_accepted = False
         self._energy_flow: EnergyFlow | None = None
         self._energy_flow_pushed = False
         self._latest: KsemData | None = None
@@ -133,8 +144,16 @@ class KsemCoordinator(DataUpdateCoordinator[KsemData]):
             meter = await self._read_meter()
             if self.has_energy_flow and not self._energy_flow_pushed:
                 self._energy_flow = await self._read_energy_flow()
+        except _NoTokenAccessError as err:
+            if not self.firmware_too_old:
+                self.firmware_too_old = True
+                async_create_firmware_issue(self.hass, self.config_entry)
+            raise _translate(err) from err
         except KsemError as err:
             raise _translate(err) from err
+        if self.firmware_too_old:
+            self.firmware_too_old = False
+            async_delete_firmware_issue(self.hass, self.config_entry)
         self._check_status(meter)
         self._last_write = self.hass.loop.time()
         return KsemData(meter, self._energy_flow)
@@ -144,11 +163,21 @@ class KsemCoordinator(DataUpdateCoordinator[KsemData]):
             try:
                 return await self.client.get_values()
             except KsemNotSupportedError:
-                LOGGER.warning(
-                    "The KSEM's JSON interface is missing; reading its WebSocket instead"
-                )
+                if not self.firmware_too_old:
+                    LOGGER.warning(
+                        "The KSEM's JSON interface is missing; reading its WebSocket instead"
+                    )
                 self._json_interface = False
-        return await self.client.read_values_once()
+        try:
+            meter = await self.client.read_values_once()
+        except (KsemAuthError, KsemNotSupportedError) as err:
+            if self._websocket_accepted:
+                raise  # the token was accepted there before: revoked, so reauth
+            # Ask the JSON interface again next time: a firmware update brings it back.
+            self._json_interface = True
+            raise _NoTokenAccessError("no way to read the meter with a token") from err
+        self._websocket_accepted = True
+        return meter
 
     async def _read_energy_flow(self) -> EnergyFlow | None:
         try:
@@ -225,6 +254,7 @@ class KsemCoordinator(DataUpdateCoordinator[KsemData]):
         LOGGER.debug("KSEM %s push %s", label, "connected" if pushing else "lost")
         if meter:
             self.push_connected = pushing
+            self._websocket_accepted = self._websocket_accepted or pushing
             self.update_interval = None if pushing else self.poll_interval
         else:
             self._energy_flow_pushed = pushing

@@ -1,10 +1,11 @@
-"""Repair issue: a token with a finite expiry runs out within a week."""
+"""Repair issues: a token with a finite expiry runs out within a week; firmware too old."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from homeassistant.const import CONF_TOKEN
+from homeassistant.const import CONF_HOST, CONF_TOKEN
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.event import async_track_point_in_utc_time
@@ -13,10 +14,14 @@ from homeassistant.util import dt as dt_util
 from ..const import DOMAIN
 from .api import KsemInvalidTokenError, TokenInfo
 from .const import TOKEN_EXPIRY_WARNING
-from .coordinator import KsemConfigEntry
+
+if TYPE_CHECKING:  # the coordinator imports this module
+    from homeassistant.config_entries import ConfigEntry
+
+    from .coordinator import KsemConfigEntry
 
 
-def issue_id(entry: KsemConfigEntry) -> str:
+def issue_id(entry: ConfigEntry) -> str:
     """One issue per entry."""
     return f"ksem_token_expiring_{entry.entry_id}"
 
@@ -54,3 +59,35 @@ def async_check_token_expiry(hass: HomeAssistant, entry: KsemConfigEntry) -> Non
             "expires": dt_util.as_local(expires).strftime("%Y-%m-%d %H:%M"),
         },
     )
+
+
+def firmware_issue_id(entry: ConfigEntry) -> str:
+    """One issue per entry."""
+    return f"ksem_firmware_too_old_{entry.entry_id}"
+
+
+@callback
+def async_create_firmware_issue(hass: HomeAssistant, entry: ConfigEntry) -> None:
+    """No JSON interface and a WebSocket that refuses the token: only an update helps."""
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        firmware_issue_id(entry),
+        is_fixable=False,
+        severity=ir.IssueSeverity.ERROR,
+        translation_key="ksem_firmware_too_old",
+        translation_placeholders={"title": entry.title, "host": entry.data[CONF_HOST]},
+    )
+
+
+@callback
+def async_delete_firmware_issue(hass: HomeAssistant, entry: ConfigEntry) -> None:
+    """A reading works again, or the entry goes away."""
+    ir.async_delete_issue(hass, DOMAIN, firmware_issue_id(entry))
+
+
+@callback
+def async_delete_repair_issues(hass: HomeAssistant, entry: ConfigEntry) -> None:
+    """The entry is deleted: none of its issues stays behind."""
+    ir.async_delete_issue(hass, DOMAIN, issue_id(entry))
+    ir.async_delete_issue(hass, DOMAIN, firmware_issue_id(entry))

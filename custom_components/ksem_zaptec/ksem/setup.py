@@ -10,7 +10,11 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
 from .api import KsemClient
 from .coordinator import KsemConfigEntry, KsemCoordinator, KsemRuntimeData
-from .repairs import async_check_token_expiry
+from .repairs import (
+    async_check_token_expiry,
+    async_delete_firmware_issue,
+    async_delete_repair_issues,
+)
 
 PLATFORMS: list[Platform] = [Platform.SENSOR]
 
@@ -23,6 +27,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
     )
     coordinator = KsemCoordinator(hass, ksem_entry, client)
     await coordinator.async_config_entry_first_refresh()
+    # A reading works: a firmware issue of an earlier (retried) setup is solved.
+    async_delete_firmware_issue(hass, ksem_entry)
     ksem_entry.runtime_data = KsemRuntimeData(client=client, coordinator=coordinator)
     async_check_token_expiry(hass, ksem_entry)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
@@ -32,7 +38,13 @@ async def async_setup_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
 
 async def async_unload_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
     """Unload the sensors; background tasks end with the entry."""
+    async_delete_firmware_issue(hass, entry)
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: ConfigEntry) -> None:
+    """Delete the entry's repair issues (unload is skipped when setup never succeeded)."""
+    async_delete_repair_issues(hass, entry)
 
 
 async def async_remove_config_entry_device(
