@@ -7,7 +7,9 @@
 - the JSON interface (milli-units, the ksem-api.md §4.3 example by default), device-settings;
 - the protobuf data-transfer WebSocket (first frame `Bearer <token>`, close 1008 on refusal);
 - a small web UI at `/` (log in, Profile -> Access tokens, key icon to authorize, revoke);
-- a control API under `/_sim/` for tests and people (values, tokens, flags, offline).
+- a control API under `/_sim/` for tests and people (values, tokens, flags, offline) and for
+  the fault benchmark: request counts per path, an unreachable meter (connections reset, or
+  no answer at all), WebSocket faults (dropped, silent, garbage frames).
 
 Tokens are HMAC-signed JWTs with the claims of real KSEM tokens (the meter signs RS256).
 This module must not import the integration: it is the independent other side of the wire.
@@ -20,8 +22,11 @@ import contextlib
 import json
 import logging
 import secrets
+import socket
+import struct
 import time
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
@@ -44,6 +49,22 @@ TOPIC_ENERGY_FLOW = "kostal-energyflow/sumvalues"
 PENDING = "pending"
 AUTHORIZED = "authorized"
 REVOKED = "revoked"
+
+# WebSocket faults (`Flags.websocket_fault`); they apply to open and new sockets alike.
+WS_SILENT = "silent"  # open, but no frames: a socket that saw it stays silent (half-open TCP)
+WS_GARBAGE = "garbage"  # bytes that are no protobuf frame instead of each frame
+WS_CLOSE = "close"  # closed with 1001 (going away) after `websocket_fault_after` frames
+WS_RESET = "reset"  # dropped without a close frame (1006 at the client) after that many frames
+WEBSOCKET_FAULTS = (WS_SILENT, WS_GARBAGE, WS_CLOSE, WS_RESET)
+# A length-delimited field that claims 100 bytes and has 4: no decoder can read it.
+GARBAGE_FRAME = b"\x0a\x64\x00\x00\x00\x00"
+
+# How the meter is unreachable (`Flags.unreachable`, set with `set_unreachable`).
+UNREACHABLE_RESET = "reset"  # every connection is reset without an answer (reboot, port shut)
+UNREACHABLE_BLACKHOLE = "blackhole"  # nothing answers, requests hang (meter off the network)
+UNREACHABLE_MODES = (UNREACHABLE_RESET, UNREACHABLE_BLACKHOLE)
+# Flags that only their own method switches (they act on open connections too).
+_FLAGS_WITH_SIDE_EFFECTS = frozenset({"offline", "unreachable"})
 
 
 def default_values() -> dict[str, int]:
@@ -131,6 +152,12 @@ class Flags:
     # None: the JSON interface answers normally; an int (429, 500, ...): it answers that.
     values_status: int | None = None
     offline: bool = False
+    # None, or one of WEBSOCKET_FAULTS; "close"/"reset" end every socket after this many
+    # frames (0: right after its token message, before any frame).
+    websocket_fault: str | None = None
+    websocket_fault_after: int = 0
+    # None, or one of UNREACHABLE_MODES (see `KsemSimulator.set_unreachable`).
+    unreachable: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """JSON view for `/_sim/state`."""
@@ -138,9 +165,30 @@ class Flags:
 
 
 @dataclass(slots=True)
+class _Socket:
+    """One open WebSocket: its request (for a reset), its token, whether it went silent."""
+
+    request: web.BaseRequest
+    token: str | None = None
+    silent: bool = False
+
+
+@dataclass(slots=True)
 class _Sockets:
-    # open WebSocket -> the token it authenticated with
-    open: dict[web.WebSocketResponse, str | None] = field(default_factory=dict)
+    open: dict[web.WebSocketResponse, _Socket] = field(default_factory=dict)
+
+
+def _reset(request: web.BaseRequest) -> None:
+    """Drop the connection at once, without an answer or a close frame (TCP RST)."""
+    transport = request.transport
+    if transport is None:
+        return
+    sock = transport.get_extra_info("socket")
+    if sock is not None:
+        # Linger 0: close() sends RST, as a rebooting meter's kernel would.
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    transport.abort()
 
 
 class KsemSimulator:
@@ -174,6 +222,11 @@ class KsemSimulator:
         }
         self.tokens: dict[str, SimToken] = {}
         self.requests: list[tuple[str, str]] = []  # (method, path) log for tests
+        # Requests per path (WebSocket upgrades included, /_sim/ not), and frames pushed.
+        self.request_counts: Counter[str] = Counter()
+        self.websocket_frames = 0
+        self._reachable = asyncio.Event()
+        self._reachable.set()
         self._secret = secrets.token_bytes(32)
         self._admin_tokens: set[str] = set()
         self._last_post: dict[str, float] = {}
@@ -235,6 +288,64 @@ class KsemSimulator:
         if offline:
             await self._close_sockets(WSCloseCode.TRY_AGAIN_LATER)
 
+    async def set_unreachable(self, mode: str | None) -> None:
+        """Make the meter unreachable (one of UNREACHABLE_MODES) or reachable again (None).
+
+        "reset": every request and WebSocket upgrade is answered by a connection reset, open
+        WebSockets are reset too. "blackhole": requests get no answer until the mode ends (then
+        their connections are reset), open WebSockets stay open but silent for good.
+        """
+        if mode is not None and mode not in UNREACHABLE_MODES:
+            raise ValueError(f"unknown unreachable mode {mode!r}")
+        self.flags.unreachable = mode
+        if mode is None:
+            self._reachable.set()
+            return
+        self._reachable.clear()
+        if mode == UNREACHABLE_RESET:
+            await self.drop_websockets()
+        else:
+            for sock in self._sockets.open.values():
+                sock.silent = True
+
+    def set_websocket_fault(self, fault: str | None, after: int = 0) -> None:
+        """A WebSocket fault (one of WEBSOCKET_FAULTS) or None; `after`: see Flags."""
+        if fault is not None and fault not in WEBSOCKET_FAULTS:
+            raise ValueError(f"unknown WebSocket fault {fault!r}")
+        self.flags.websocket_fault = fault
+        self.flags.websocket_fault_after = max(0, after)
+
+    async def drop_websockets(
+        self, *, abrupt: bool = True, code: int = WSCloseCode.GOING_AWAY
+    ) -> int:
+        """End every open WebSocket now; returns how many.
+
+        abrupt: the connection is reset without a close frame (the client sees 1006);
+        otherwise a close frame with `code` is sent.
+        """
+        dropped = list(self._sockets.open.items())
+        for ws, sock in dropped:
+            if abrupt:
+                _reset(sock.request)
+            else:
+                with contextlib.suppress(Exception):
+                    await ws.close(code=code)
+        return len(dropped)
+
+    def request_stats(self) -> dict[str, Any]:
+        """Requests received per path since the last reset, and WebSocket frames pushed."""
+        return {
+            "total": self.request_counts.total(),
+            "by_path": dict(self.request_counts),
+            "websocket_frames": self.websocket_frames,
+        }
+
+    def reset_requests(self) -> None:
+        """Empty the request log and the counters."""
+        self.requests.clear()
+        self.request_counts.clear()
+        self.websocket_frames = 0
+
     def state(self) -> dict[str, Any]:
         """Everything a test or a person wants to see."""
         return {
@@ -243,6 +354,7 @@ class KsemSimulator:
             "flags": self.flags.as_dict(),
             "tokens": [t.public() for t in self.tokens.values()],
             "websockets": len(self._sockets.open),
+            "requests": self.request_stats(),
             "password": self.password,
         }
 
@@ -261,6 +373,11 @@ class KsemSimulator:
         r.add_get("/api/device-settings", self._device_settings)
         r.add_get(WS_PREFIX + "{topic:.+}", self._websocket)
         r.add_get("/_sim/state", self._sim_state)
+        r.add_get("/_sim/requests", self._sim_requests)
+        r.add_delete("/_sim/requests", self._sim_reset_requests)
+        r.add_post("/_sim/unreachable", self._sim_unreachable)
+        r.add_post("/_sim/websockets", self._sim_websocket_fault)
+        r.add_post("/_sim/websockets/drop", self._sim_drop_websockets)
         r.add_post("/_sim/values", self._sim_values)
         r.add_post("/_sim/energy_flow", self._sim_energy_flow)
         r.add_post("/_sim/tokens/authorize", self._sim_authorize)
@@ -276,6 +393,13 @@ class KsemSimulator:
         if request.path.startswith("/_sim/"):
             result: web.StreamResponse = await handler(request)
             return result
+        self.request_counts[request.path] += 1
+        if self.flags.unreachable is not None:
+            if self.flags.unreachable == UNREACHABLE_BLACKHOLE:
+                await self._reachable.wait()  # no answer until the meter is back
+            _reset(request)
+            # Never reaches the client: the connection is gone.
+            return web.Response(status=HTTPStatus.SERVICE_UNAVAILABLE)
         if self.flags.offline:
             return web.Response(status=HTTPStatus.SERVICE_UNAVAILABLE, text="offline")
         limited = request.path.startswith(("/api/web-login", "/api/access-token"))
@@ -323,8 +447,8 @@ class KsemSimulator:
         return web.json_response({"error": {"message": message}}, status=status)
 
     async def _close_sockets(self, code: int, tokens: set[str] | None = None) -> None:
-        for ws, token in list(self._sockets.open.items()):
-            if tokens is None or token in tokens:
+        for ws, sock in list(self._sockets.open.items()):
+            if tokens is None or sock.token in tokens:
                 with contextlib.suppress(Exception):
                     await ws.close(code=code)
 
@@ -447,7 +571,8 @@ class KsemSimulator:
             return self._error(HTTPStatus.NOT_FOUND, "unknown topic")
         ws = web.WebSocketResponse()
         await ws.prepare(request)
-        self._sockets.open[ws] = None
+        sock = _Socket(request)
+        self._sockets.open[ws] = sock
         try:
             first = await ws.receive(timeout=10)
             allowed = ["admin"]
@@ -456,29 +581,79 @@ class KsemSimulator:
             ):
                 allowed.append("api")
             token = self._bearer(first.data) if first.type is WSMsgType.TEXT else None
-            self._sockets.open[ws] = token
+            sock.token = token
             if self._role(token) not in allowed:
                 await ws.close(code=WSCloseCode.POLICY_VIOLATION, message=b"unauthorized")
                 return ws
-            while not ws.closed:
-                if self._role(token) not in allowed:  # revoked while open
-                    await ws.close(code=WSCloseCode.POLICY_VIOLATION, message=b"unauthorized")
-                    break
-                await ws.send_bytes(self._frame(topic))
-                with contextlib.suppress(TimeoutError):
-                    msg = await ws.receive(timeout=self.ws_interval)
-                    if msg.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED):
-                        break
+            await self._push(ws, sock, topic, allowed)
         except TimeoutError, ConnectionError, asyncio.CancelledError:
             pass
         finally:
             self._sockets.open.pop(ws, None)
         return ws
 
+    async def _push(
+        self, ws: web.WebSocketResponse, sock: _Socket, topic: str, allowed: list[str]
+    ) -> None:
+        """Send a frame every `ws_interval` until the socket ends (or a fault ends it)."""
+        frames = 0
+        while not ws.closed:
+            if self._role(sock.token) not in allowed:  # revoked while open
+                await ws.close(code=WSCloseCode.POLICY_VIOLATION, message=b"unauthorized")
+                return
+            fault = self.flags.websocket_fault
+            if fault in (WS_CLOSE, WS_RESET) and frames >= self.flags.websocket_fault_after:
+                if fault == WS_RESET:
+                    _reset(sock.request)
+                else:
+                    await ws.close(code=WSCloseCode.GOING_AWAY)
+                return
+            sock.silent = sock.silent or fault == WS_SILENT
+            if not sock.silent:
+                frame = GARBAGE_FRAME if fault == WS_GARBAGE else self._frame(topic)
+                await ws.send_bytes(frame)
+                frames += 1
+                self.websocket_frames += 1
+            with contextlib.suppress(TimeoutError):
+                msg = await ws.receive(timeout=self.ws_interval)
+                if msg.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED):
+                    return
+
     # ---- control API --------------------------------------------------------------------------
 
     async def _sim_state(self, request: web.Request) -> web.Response:
         return web.json_response(self.state())
+
+    async def _sim_requests(self, request: web.Request) -> web.Response:
+        return web.json_response(self.request_stats())
+
+    async def _sim_reset_requests(self, request: web.Request) -> web.Response:
+        self.reset_requests()
+        return web.Response(status=HTTPStatus.NO_CONTENT)
+
+    async def _sim_unreachable(self, request: web.Request) -> web.Response:
+        body = await self._json(request)
+        try:
+            await self.set_unreachable(body.get("mode", UNREACHABLE_RESET))
+        except ValueError as err:
+            return self._error(HTTPStatus.BAD_REQUEST, str(err))
+        return web.json_response(self.flags.as_dict())
+
+    async def _sim_websocket_fault(self, request: web.Request) -> web.Response:
+        body = await self._json(request)
+        try:
+            self.set_websocket_fault(body.get("fault"), int(body.get("after", 0)))
+        except (ValueError, TypeError) as err:
+            return self._error(HTTPStatus.BAD_REQUEST, str(err))
+        return web.json_response(self.flags.as_dict())
+
+    async def _sim_drop_websockets(self, request: web.Request) -> web.Response:
+        body = await self._json(request)
+        dropped = await self.drop_websockets(
+            abrupt=bool(body.get("abrupt", True)),
+            code=int(body.get("code", WSCloseCode.GOING_AWAY)),
+        )
+        return web.json_response({"dropped": dropped})
 
     async def _json(self, request: web.Request) -> dict[str, Any]:
         try:
@@ -515,6 +690,6 @@ class KsemSimulator:
     async def _sim_flags(self, request: web.Request) -> web.Response:
         body = await self._json(request)
         for name, value in body.items():
-            if name in Flags.__slots__ and name != "offline":
+            if name in Flags.__slots__ and name not in _FLAGS_WITH_SIDE_EFFECTS:
                 setattr(self.flags, name, value)
         return web.json_response(self.flags.as_dict())

@@ -3,11 +3,15 @@
 Speaks the wire format of zaptec-api.md (PascalCase JSON, `{Pages, Data}` pages, string
 observation values, 400 on a bad password, 401 on an expired token, 429 over 10 requests per
 second, 204 hierarchy without access). Everything under `/_sim/` is the control API used by
-tests and by people trying the development instance. Imports nothing from the integration.
+tests, the fault benchmark and people trying the development instance: faults (an error
+status, with or without Retry-After, or no answer for a while; for some requests or until
+cleared), expired tokens. Imports nothing from the integration.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import math
 import re
@@ -49,14 +53,33 @@ class LoggedRequest:
 
 @dataclass(slots=True)
 class Fault:
-    """The next `count` requests whose path matches `pattern` fail with `status`."""
+    """The next `count` requests whose path matches `pattern` fail with `status`.
+
+    count None: every such request, until the fault is cleared. delay: the answer comes this
+    many seconds late (a client with a shorter timeout sees a timeout); status None with a
+    delay: the late answer is the normal one.
+    """
 
     pattern: str
-    status: int
-    count: int = 1
+    status: int | None
+    count: int | None = 1
     method: str | None = None
     body: Any = None
     retry_after: str | None = None
+    delay: float = 0.0
+
+    @property
+    def active(self) -> bool:
+        """Whether it still applies to a request."""
+        return self.count is None or self.count > 0
+
+    def matches(self, request: web.Request) -> bool:
+        """Whether it applies to this request."""
+        return (
+            self.active
+            and re.search(self.pattern, request.path) is not None
+            and (not self.method or self.method == request.method)
+        )
 
 
 def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
@@ -90,6 +113,8 @@ class ZaptecSimulator:
         self.tokens: dict[str, float] = {}
         self.requests: list[LoggedRequest] = []
         self.faults: list[Fault] = []
+        # Set to wake the requests a delay fault holds when the faults are cleared.
+        self._release = asyncio.Event()
         self._recent: deque[float] = deque()
         self._last_advance = self.clock()
         if seed:
@@ -152,15 +177,34 @@ class ZaptecSimulator:
     def add_fault(
         self,
         pattern: str,
-        status: int,
-        count: int = 1,
+        status: int | None,
+        count: int | None = 1,
         *,
         method: str | None = None,
         body: Any = None,
         retry_after: str | None = None,
+        delay: float = 0.0,
     ) -> None:
-        """Fail the next `count` requests matching `pattern` (a regex on the path)."""
-        self.faults.append(Fault(pattern, status, count, method, body, retry_after))
+        """Fail the next `count` requests matching `pattern` (a regex on the path).
+
+        count None: until `clear_faults`. retry_after None: no Retry-After header. delay:
+        answer that many seconds late (status None: then answer normally). See `Fault`.
+        """
+        self.faults.append(Fault(pattern, status, count, method, body, retry_after, delay))
+
+    def clear_faults(self, pattern: str | None = None) -> int:
+        """Remove the faults (all, or those added with this pattern); returns how many.
+
+        Requests that delay faults hold (any of them) are answered at once; their clients may
+        be gone.
+        """
+        active = [f for f in self.faults if f.active]
+        kept = [f for f in active if pattern not in (None, f.pattern)]
+        removed = len(active) - len(kept)
+        self.faults = kept
+        self._release.set()
+        self._release = asyncio.Event()
+        return removed
 
     def reset_requests(self) -> None:
         """Empty the request log."""
@@ -195,6 +239,7 @@ class ZaptecSimulator:
         app.router.add_post("/_sim/password", self._sim_password)
         app.router.add_post("/_sim/expire_tokens", self._sim_expire_tokens)
         app.router.add_post("/_sim/faults", self._sim_fault)
+        app.router.add_delete("/_sim/faults", self._sim_clear_faults)
         app.router.add_post("/_sim/config", self._sim_config)
         return app
 
@@ -214,21 +259,31 @@ class ZaptecSimulator:
         if len(self._recent) >= self.rate_limit:
             return _json({"Code": 429, "Details": "Too many requests"}, 429, {"Retry-After": "1"})
         self._recent.append(now)
-        for fault in self.faults:
-            if fault.count > 0 and re.search(fault.pattern, request.path):
-                if fault.method and fault.method != request.method:
-                    continue
-                fault.count -= 1
-                headers = {"Retry-After": fault.retry_after} if fault.retry_after else None
-                if fault.body is None:
-                    return web.Response(status=fault.status, text="fault", headers=headers)
-                return _json(fault.body, fault.status, headers)
-        self.faults = [fault for fault in self.faults if fault.count > 0]
+        fault = next((f for f in self.faults if f.matches(request)), None)
+        if fault is not None and fault.count is not None:
+            fault.count -= 1
+        self.faults = [f for f in self.faults if f.active]
+        if fault is not None and (response := await self._fault(fault)) is not None:
+            return response
         needs_token = request.path.startswith("/api/") and request.path != "/api/constants"
         if needs_token and not self._authorized(request):
             return web.Response(status=401)
         self._advance_energy(now)
         return await handler(request)
+
+    async def _fault(self, fault: Fault) -> web.Response | None:
+        """Apply a matching fault: its answer, or None for a late normal one."""
+        if fault.delay > 0:
+            release = self._release
+            # On the loop's clock, so a frozen test clock decides when the delay is over.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(release.wait(), fault.delay)
+        if fault.status is None:
+            return None
+        headers = {"Retry-After": fault.retry_after} if fault.retry_after else None
+        if fault.body is None:
+            return web.Response(status=fault.status, text="fault", headers=headers)
+        return _json(fault.body, fault.status, headers)
 
     @staticmethod
     async def _body(request: web.Request) -> Any:
@@ -431,6 +486,7 @@ class ZaptecSimulator:
                 "chargers": [
                     {**asdict(c), "updated": c.updated.isoformat()} for c in self.chargers.values()
                 ],
+                "faults": [asdict(f) for f in self.faults if f.active],
             }
         )
 
@@ -474,15 +530,21 @@ class ZaptecSimulator:
 
     async def _sim_fault(self, request: web.Request) -> web.Response:
         body = await request.json()
+        status, count = body.get("status"), body.get("count", 1)  # null: see add_fault
         self.add_fault(
             body["pattern"],
-            int(body["status"]),
-            int(body.get("count", 1)),
+            None if status is None else int(status),
+            None if count is None else int(count),
             method=body.get("method"),
             body=body.get("body"),
             retry_after=body.get("retry_after"),
+            delay=float(body.get("delay", 0.0)),
         )
         return web.Response(status=204)
+
+    async def _sim_clear_faults(self, request: web.Request) -> web.Response:
+        body = await request.json() if request.can_read_body else {}
+        return _json({"cleared": self.clear_faults(body.get("pattern"))})
 
     async def _sim_config(self, request: web.Request) -> web.Response:
         body = await request.json()

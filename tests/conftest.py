@@ -21,6 +21,9 @@ from yarl import URL
 # `custom_components` package too) first on sys.path: the module cached here is the one HA finds.
 import custom_components.ksem_zaptec  # noqa: F401
 
+# The hypothesis profile (no deadline, no database) for every property-based test.
+import tests.property  # noqa: F401
+
 
 class _CompatClientResponse(ClientResponse):
     """aioresponses 0.7.9 builds responses without aiohttp 3.14's `stream_writer` argument."""

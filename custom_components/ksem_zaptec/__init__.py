@@ -34,9 +34,8 @@ async def async_unload_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: ConfigEntry) -> None:
-    """A deleted meter entry takes its repair issues along, even if it never loaded."""
-    if entry.data.get(CONF_KIND) == KIND_KSEM:
-        await ksem_setup.async_remove_entry(hass, entry)
+    """A deleted entry takes its leftovers along (repair issues, a cached client)."""
+    await _side(entry).async_remove_entry(hass, entry)
 
 
 async def async_remove_config_entry_device(

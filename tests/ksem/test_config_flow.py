@@ -467,7 +467,7 @@ async def test_options_flow(hass: HomeAssistant, ksem_entry: MockConfigEntry) ->
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "init"
     result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {"write_interval": 1, "poll_interval": 10.0}
+        result["flow_id"], {"write_interval": 1, "poll_interval": 10.0, "stale_after": 120}
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert ksem_entry.options == {"write_interval": 1, "poll_interval": 10}
+    assert ksem_entry.options == {"write_interval": 1, "poll_interval": 10, "stale_after": 120}

@@ -86,7 +86,7 @@ async def test_firmware_lost_mid_run_and_updated(
     assert not hass.config_entries.flow.async_progress()
     assert caplog.text.count("JSON interface is missing") == 1
     ksem.sim.flags.json_interface = True
-    await next_poll(hass, freezer)
+    await next_poll(hass, freezer, seconds=60)  # the polls backed off after three failures
     assert hass.states.get(GRID).state == "6730.1"
     assert _issue(hass, ksem_entry) is None
     assert caplog.text.count("Fetching KSEM 76555758 data recovered") == 1

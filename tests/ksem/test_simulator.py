@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncGenerator
 
 import aiohttp
 import pytest
+
+from simulator.ksem import GARBAGE_FRAME, TOKEN_REQUEST_PATH
 
 from .conftest import RunningKsem
 
@@ -131,3 +134,185 @@ async def test_control_api(ksem: RunningKsem, session: aiohttp.ClientSession) ->
     assert "jwt" not in str(state["tokens"])
     async with session.post(f"{sim_url}/offline", data=b"not json") as resp:
         assert (await resp.json())["offline"] is True
+
+
+WS_URL = "/api/data-transfer/ws/protobuf/gdr/local/values/smart-meter"
+
+
+async def _open_socket(
+    ksem: RunningKsem, session: aiohttp.ClientSession, token: str
+) -> aiohttp.ClientWebSocketResponse:
+    ws = await session.ws_connect(ksem.url + WS_URL)
+    await ws.send_str(f"Bearer {token}")
+    return ws
+
+
+def _api_token(ksem: RunningKsem) -> str:
+    token = ksem.sim.create_token("bench")
+    ksem.sim.authorize(token.jti)
+    return token.jwt
+
+
+async def test_request_counts(ksem: RunningKsem, session: aiohttp.ClientSession) -> None:
+    """Requests per path (WebSocket upgrades too, /_sim/ not), frames, reset over HTTP."""
+    token = _api_token(ksem)
+    values_url = f"{ksem.url}/api/json/local/values/smart-meter"
+    for _ in range(2):
+        async with session.get(values_url, headers={"Authorization": f"Bearer {token}"}) as resp:
+            assert resp.status == 200
+    ws = await _open_socket(ksem, session, token)
+    assert (await ws.receive()).type is aiohttp.WSMsgType.BINARY
+    await ws.close()
+    async with session.get(f"{ksem.url}/_sim/requests") as resp:
+        stats = await resp.json()
+    assert stats["by_path"] == {"/api/json/local/values/smart-meter": 2, WS_URL: 1}
+    assert stats["total"] == 3
+    assert stats["websocket_frames"] >= 1
+    async with session.get(f"{ksem.url}/_sim/state") as resp:
+        assert (await resp.json())["requests"]["total"] == 3
+    async with session.delete(f"{ksem.url}/_sim/requests") as resp:
+        assert resp.status == 204
+    assert ksem.sim.request_stats() == {"total": 0, "by_path": {}, "websocket_frames": 0}
+    assert ksem.sim.requests == []
+
+
+async def test_unreachable_reset(ksem: RunningKsem, session: aiohttp.ClientSession) -> None:
+    """Connections are reset without an answer; open sockets end without a close frame."""
+    token = _api_token(ksem)
+    ws = await _open_socket(ksem, session, token)
+    assert (await ws.receive()).type is aiohttp.WSMsgType.BINARY
+    async with session.post(f"{ksem.url}/_sim/unreachable", json={"mode": "reset"}) as resp:
+        assert (await resp.json())["unreachable"] == "reset"
+    while (msg := await ws.receive()).type is aiohttp.WSMsgType.BINARY:
+        pass
+    assert msg.type in (aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR)
+    assert ws.close_code == aiohttp.WSCloseCode.ABNORMAL_CLOSURE
+    # A POST: aiohttp retries an idempotent request once after a reset.
+    with pytest.raises(aiohttp.ClientConnectionError):
+        await session.post(ksem.url + TOKEN_REQUEST_PATH, json={"name": "x"})
+    with pytest.raises(aiohttp.ClientConnectionError):
+        await session.ws_connect(ksem.url + WS_URL)
+    assert ksem.sim.request_counts[TOKEN_REQUEST_PATH] == 1
+    assert ksem.sim.request_counts[WS_URL] >= 2
+    async with session.post(f"{ksem.url}/_sim/unreachable", json={"mode": None}) as resp:
+        assert (await resp.json())["unreachable"] is None
+    async with session.get(f"{ksem.url}/api/device-settings") as resp:
+        assert resp.status == 401
+    async with session.post(f"{ksem.url}/_sim/unreachable", json={"mode": "moon"}) as resp:
+        assert resp.status == 400
+    async with session.post(f"{ksem.url}/_sim/flags", json={"unreachable": "reset"}) as resp:
+        assert (await resp.json())["unreachable"] is None  # only /_sim/unreachable switches it
+
+
+async def test_unreachable_blackhole(ksem: RunningKsem, session: aiohttp.ClientSession) -> None:
+    """No answer until the meter is back; open sockets stay open but silent for good."""
+    token = _api_token(ksem)
+    ws = await _open_socket(ksem, session, token)
+    assert (await ws.receive()).type is aiohttp.WSMsgType.BINARY
+    await ksem.sim.set_unreachable("blackhole")
+    frames = ksem.sim.websocket_frames
+    timeout = aiohttp.ClientTimeout(total=0.2)
+    with pytest.raises(TimeoutError):
+        async with session.get(f"{ksem.url}/api/device-settings", timeout=timeout) as resp:
+            await resp.read()
+    hanging = asyncio.create_task(
+        session.post(ksem.url + TOKEN_REQUEST_PATH, json={"name": "x"})  # not retried
+    )
+    await asyncio.sleep(0.1)
+    assert not hanging.done()
+    await ksem.sim.set_unreachable(None)
+    with pytest.raises(aiohttp.ClientConnectionError):  # its connection died meanwhile
+        await hanging
+    with pytest.raises(TimeoutError):
+        await ws.receive(timeout=0.2)  # a socket that went silent does not come back
+    assert not ws.closed
+    assert ksem.sim.websocket_frames == frames
+    await ws.close()
+    fresh = await _open_socket(ksem, session, token)
+    assert (await fresh.receive()).type is aiohttp.WSMsgType.BINARY
+    await fresh.close()
+
+
+@pytest.mark.parametrize(
+    ("abrupt", "code"),
+    [(True, aiohttp.WSCloseCode.ABNORMAL_CLOSURE), (False, aiohttp.WSCloseCode.GOING_AWAY)],
+)
+async def test_drop_websockets(
+    ksem: RunningKsem, session: aiohttp.ClientSession, abrupt: bool, code: int
+) -> None:
+    token = _api_token(ksem)
+    ws = await _open_socket(ksem, session, token)
+    assert (await ws.receive()).type is aiohttp.WSMsgType.BINARY
+    async with session.post(f"{ksem.url}/_sim/websockets/drop", json={"abrupt": abrupt}) as resp:
+        assert (await resp.json())["dropped"] == 1
+    while (await ws.receive()).type is aiohttp.WSMsgType.BINARY:
+        pass
+    assert ws.close_code == code
+
+
+@pytest.mark.parametrize(
+    ("fault", "after", "code"),
+    [
+        ("reset", 0, aiohttp.WSCloseCode.ABNORMAL_CLOSURE),
+        ("reset", 2, aiohttp.WSCloseCode.ABNORMAL_CLOSURE),
+        ("close", 0, aiohttp.WSCloseCode.GOING_AWAY),
+        ("close", 1, aiohttp.WSCloseCode.GOING_AWAY),
+    ],
+)
+async def test_websocket_dropped_after_frames(
+    ksem: RunningKsem, session: aiohttp.ClientSession, fault: str, after: int, code: int
+) -> None:
+    """Every socket ends after `after` frames, again and again."""
+    token = _api_token(ksem)
+    async with session.post(
+        f"{ksem.url}/_sim/websockets", json={"fault": fault, "after": after}
+    ) as resp:
+        flags = await resp.json()
+    assert (flags["websocket_fault"], flags["websocket_fault_after"]) == (fault, after)
+    for _ in range(2):
+        ws = await _open_socket(ksem, session, token)
+        received = 0
+        while (await ws.receive()).type is aiohttp.WSMsgType.BINARY:
+            received += 1
+        assert (received, ws.close_code) == (after, code)
+    assert ksem.sim.request_counts[WS_URL] == 2
+
+
+async def _frames_until_quiet(ws: aiohttp.ClientWebSocketResponse) -> int:
+    """Binary frames received until none came for 0.2 s (20 push periods)."""
+    frames = 0
+    try:
+        while (await ws.receive(timeout=0.2)).type is aiohttp.WSMsgType.BINARY:
+            frames += 1
+    except TimeoutError:
+        return frames
+    raise AssertionError("the socket ended")
+
+
+async def test_websocket_silent_and_garbage(
+    ksem: RunningKsem, session: aiohttp.ClientSession
+) -> None:
+    """Silent: open, no frames, for good; garbage: bytes that are no protobuf frame."""
+    token = _api_token(ksem)
+    ws = await _open_socket(ksem, session, token)
+    assert (await ws.receive()).type is aiohttp.WSMsgType.BINARY
+    ksem.sim.set_websocket_fault("silent")
+    late = await _open_socket(ksem, session, token)
+    assert await _frames_until_quiet(ws) <= 1  # one may have left before the fault was seen
+    assert await _frames_until_quiet(late) == 0
+    ksem.sim.set_websocket_fault("garbage")
+    with pytest.raises(TimeoutError):
+        await ws.receive(timeout=0.2)  # went silent: stays silent
+    fresh = await _open_socket(ksem, session, token)
+    msg = await fresh.receive()
+    assert msg.data == GARBAGE_FRAME
+    ksem.sim.set_websocket_fault(None)
+    msg = await fresh.receive()
+    assert msg.type is aiohttp.WSMsgType.BINARY
+    assert msg.data != GARBAGE_FRAME
+    for sock in (ws, late, fresh):
+        await sock.close()
+    async with session.post(f"{ksem.url}/_sim/websockets", json={"fault": "loud"}) as resp:
+        assert resp.status == 400
+    with pytest.raises(ValueError, match="unknown WebSocket fault"):
+        ksem.sim.set_websocket_fault("loud")

@@ -34,7 +34,7 @@ class SimHandle:
 
 # No waiting in HA tests: the frozen clock (freezer) would never let a real sleep end. The
 # client's retries and waits are tested in test_api_client.py.
-FAST_TUNING = ClientTuning(rate=1000, max_attempts=1, confirm_delay=0)
+FAST_TUNING = ClientTuning(rate=1000, confirm_delay=0)
 
 
 @pytest.fixture(autouse=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -33,7 +34,7 @@ BASE = "https://api.zaptec.test"
 TOKEN_URL = f"{BASE}/oauth/token"
 INST = "11111111-1111-1111-1111-111111111111"
 CHARGER = "22222222-2222-2222-2222-222222222222"
-FAST = ClientTuning(rate=1000, backoff_base=0.001, confirm_delay=0.001)
+FAST = ClientTuning(rate=1000, confirm_delay=0.001)
 
 
 class Clock:
@@ -136,9 +137,14 @@ async def test_token_endpoint_server_error(client: ZaptecClient, mock: Any) -> N
         await client.login()
 
 
-async def test_token_endpoint_503_is_retried(client: ZaptecClient, mock: Any) -> None:
+async def test_token_endpoint_503_pauses_then_logs_in(
+    client: ZaptecClient, mock: Any, clock: Clock
+) -> None:
     mock.post(TOKEN_URL, status=503, body="<html>nginx</html>")
     mock.post(TOKEN_URL, payload=token_reply())
+    with pytest.raises(ZaptecConnectionError, match="HTTP 503"):
+        await client.login()
+    clock.now += client.paused_for
     await client.login()
     assert len(calls(mock, "POST", TOKEN_URL)) == 2
 
@@ -360,52 +366,98 @@ async def test_state_not_a_list_is_empty(client: ZaptecClient, mock: Any) -> Non
     assert (await client.get_charger_state(CHARGER)).values == {}
 
 
-async def test_429_honours_retry_after_then_succeeds(client: ZaptecClient, mock: Any) -> None:
+async def test_429_pauses_the_account_without_retrying(
+    client: ZaptecClient, mock: Any, clock: Clock
+) -> None:
+    """One 429: nothing is retried in the call, and nothing is sent until the pause ends."""
     url = f"{BASE}/api/installation/{INST}"
+    state_url = f"{BASE}/api/chargers/{CHARGER}/state"
     mock.post(TOKEN_URL, payload=token_reply())
-    mock.get(url, status=429, headers={"Retry-After": "0.05"})
-    mock.get(url, payload={"Id": INST})
-    loop = asyncio.get_running_loop()
-    start = loop.time()
-    await client.get_installation(INST)
-    assert loop.time() - start >= 0.05
-    assert len(calls(mock, "GET", url)) == 2
-
-
-async def test_429_exhausted_raises_rate_limit_error(client: ZaptecClient, mock: Any) -> None:
-    url = f"{BASE}/api/installation/{INST}"
-    mock.post(TOKEN_URL, payload=token_reply())
-    mock.get(url, status=429, repeat=True)
+    mock.get(url, status=429, headers={"Retry-After": "5"})
+    mock.get(state_url, payload=[])
     with pytest.raises(ZaptecRateLimitError) as err:
+        await client.get_installation(INST)
+    # Retry-After (5 s) is shorter than the first pause: the pause wins, it is never shorter.
+    assert FAST.pause_base <= err.value.retry_after <= FAST.pause_base * 1.1
+    assert len(calls(mock, "GET", url)) == 1
+    with pytest.raises(ZaptecRateLimitError, match="not sent"):
+        await client.get_charger_state(CHARGER)  # any other request waits too
+    assert not calls(mock, "GET", state_url)
+    clock.now += client.paused_for
+    assert client.paused_for == 0
+    await client.get_charger_state(CHARGER)
+    assert len(calls(mock, "GET", state_url)) == 1
+
+
+async def test_pause_doubles_per_fault_up_to_the_cap_and_resets(
+    client: ZaptecClient, mock: Any, clock: Clock
+) -> None:
+    url = f"{BASE}/api/installation/{INST}"
+    mock.post(TOKEN_URL, payload=token_reply())
+    mock.get(url, status=429, repeat=6)
+    waits = []
+    for _ in range(6):
+        with pytest.raises(ZaptecRateLimitError) as err:
+            await client.get_installation(INST)
+        assert err.value.retry_after is not None
+        waits.append(err.value.retry_after)
+        clock.now += err.value.retry_after
+    bases = [min(FAST.pause_base * 2**n, FAST.pause_cap) for n in range(6)]
+    assert all(b <= w <= b * 1.1 for b, w in zip(bases, waits, strict=True))
+    mock.get(url, payload={"Id": INST})
+    await client.get_installation(INST)
+    mock.get(url, status=503)
+    with pytest.raises(ZaptecConnectionError) as err:
         await client.get_installation(INST)
     assert err.value.retry_after is not None
-    assert len(calls(mock, "GET", url)) == FAST.max_attempts
+    assert err.value.retry_after <= FAST.pause_base * 1.1  # a success started it over
 
 
-async def test_long_retry_after_is_handed_to_the_caller(client: ZaptecClient, mock: Any) -> None:
+async def test_long_retry_after_is_honoured(client: ZaptecClient, mock: Any) -> None:
     url = f"{BASE}/api/installation/{INST}"
     mock.post(TOKEN_URL, payload=token_reply())
-    mock.get(url, status=429, headers={"Retry-After": "120"})
+    mock.get(url, status=429, headers={"Retry-After": "900"})
     with pytest.raises(ZaptecRateLimitError) as err:
         await client.get_installation(INST)
-    assert err.value.retry_after == 120
+    assert err.value.retry_after == 900
+    assert client.paused_for == 900
     assert len(calls(mock, "GET", url)) == 1
 
 
-@pytest.mark.parametrize("status", [502, 503, 504])
-async def test_get_gateway_errors_are_retried(client: ZaptecClient, mock: Any, status: int) -> None:
+async def test_faults_of_one_burst_count_once(client: ZaptecClient, mock: Any) -> None:
+    """Requests in flight together that all fail are one fault, not a doubled pause."""
+    mock.post(TOKEN_URL, payload=token_reply())
+    for index in range(3):
+        mock.get(f"{BASE}/api/chargers/{index}/state", status=503)
+    results = await asyncio.gather(
+        *(client.get_charger_state(str(index)) for index in range(3)), return_exceptions=True
+    )
+    assert all(isinstance(result, ZaptecConnectionError) for result in results)
+    assert client.paused_for <= FAST.pause_base * 1.1
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        {"status": 502, "body": "<html>gateway</html>"},
+        {"status": 503},
+        {"status": 504},
+        {"exception": TimeoutError()},
+        {"exception": aiohttp.ClientConnectionError("reset")},
+    ],
+)
+async def test_cloud_faults_pause_without_retrying(
+    client: ZaptecClient, mock: Any, failure: dict[str, Any]
+) -> None:
     url = f"{BASE}/api/installation/{INST}"
     mock.post(TOKEN_URL, payload=token_reply())
-    mock.get(url, status=status, body="<html>gateway</html>")
-    mock.get(url, payload={"Id": INST})
-    await client.get_installation(INST)
-
-
-async def test_get_gateway_errors_exhausted(client: ZaptecClient, mock: Any) -> None:
-    mock.post(TOKEN_URL, payload=token_reply())
-    mock.get(f"{BASE}/api/installation/{INST}", status=503, repeat=True)
-    with pytest.raises(ZaptecConnectionError, match="HTTP 503"):
+    mock.get(url, **failure)
+    with pytest.raises(ZaptecConnectionError) as err:
         await client.get_installation(INST)
+    assert not isinstance(err.value, ZaptecRateLimitError)
+    assert err.value.retry_after is not None
+    assert err.value.retry_after >= FAST.pause_base
+    assert len(calls(mock, "GET", url)) == 1
 
 
 async def test_get_500_is_not_retried_and_shows_code(client: ZaptecClient, mock: Any) -> None:
@@ -416,23 +468,7 @@ async def test_get_500_is_not_retried_and_shows_code(client: ZaptecClient, mock:
         await client.get_installation(INST)
     assert err.value.code == 527
     assert len(calls(mock, "GET", url)) == 1
-
-
-async def test_get_timeout_is_retried(client: ZaptecClient, mock: Any) -> None:
-    url = f"{BASE}/api/installation/{INST}"
-    mock.post(TOKEN_URL, payload=token_reply())
-    mock.get(url, exception=TimeoutError())
-    mock.get(url, exception=aiohttp.ClientConnectionError("reset"))
-    mock.get(url, payload={"Id": INST})
-    await client.get_installation(INST)
-    assert len(calls(mock, "GET", url)) == 3
-
-
-async def test_get_timeout_exhausted(client: ZaptecClient, mock: Any) -> None:
-    mock.post(TOKEN_URL, payload=token_reply())
-    mock.get(f"{BASE}/api/installation/{INST}", exception=TimeoutError(), repeat=True)
-    with pytest.raises(ZaptecConnectionError, match="TimeoutError"):
-        await client.get_installation(INST)
+    assert client.paused_for == 0  # one object's error is not a cloud fault
 
 
 async def test_put_500_is_never_retried(client: ZaptecClient, mock: Any) -> None:
@@ -444,35 +480,38 @@ async def test_put_500_is_never_retried(client: ZaptecClient, mock: Any) -> None
     assert len(calls(mock, "PUT", url)) == 1
 
 
-async def test_put_timeout_is_never_retried(client: ZaptecClient, mock: Any) -> None:
+@pytest.mark.parametrize(
+    "failure",
+    [{"exception": TimeoutError()}, {"status": 503, "payload": {"Code": 505}}, {"status": 429}],
+)
+async def test_put_is_never_retried(
+    client: ZaptecClient, mock: Any, failure: dict[str, Any]
+) -> None:
     url = f"{BASE}/api/installation/{INST}"
     mock.post(TOKEN_URL, payload=token_reply())
-    mock.put(url, exception=TimeoutError())
+    mock.put(url, **failure)
     with pytest.raises(ZaptecConnectionError):
         await client.set_installation_authorization_required(INST, False)
     assert len(calls(mock, "PUT", url)) == 1
 
 
-async def test_put_503_with_json_body_is_not_retried(client: ZaptecClient, mock: Any) -> None:
-    url = f"{BASE}/api/installation/{INST}"
-    mock.post(TOKEN_URL, payload=token_reply())
-    mock.put(url, status=503, payload={"Code": 505, "Details": "busy"})
-    with pytest.raises(ZaptecConnectionError, match="HTTP 503"):
-        await client.set_installation_authorization_required(INST, False)
-    assert len(calls(mock, "PUT", url)) == 1
-
-
-@pytest.mark.parametrize(("status", "body"), [(429, ""), (502, "<html>bad gateway</html>")])
-async def test_put_retried_when_not_executed(
-    client: ZaptecClient, mock: Any, status: int, body: str
+@pytest.mark.parametrize(
+    ("expires_in", "lifetime"),
+    [(float("inf"), 3600.0), (float("nan"), 3600.0), (5, 60.0), (10**9, 86400.0), ("1", 3600.0)],
+)
+async def test_odd_token_lifetimes_are_not_believed(
+    client: ZaptecClient, mock: Any, clock: Clock, expires_in: Any, lifetime: float
 ) -> None:
-    url = f"{BASE}/api/installation/{INST}"
-    mock.post(TOKEN_URL, payload=token_reply())
-    mock.put(url, status=status, body=body)
-    mock.put(url, status=200)
-    mock.get(url, payload={"Id": INST, "IsRequiredAuthentication": False})
-    await client.set_installation_authorization_required(INST, False)
-    assert len(calls(mock, "PUT", url)) == 2
+    mock.post(TOKEN_URL, body=json.dumps({"access_token": "t", "expires_in": expires_in}))
+    mock.post(TOKEN_URL, payload=token_reply("second"))
+    mock.get(f"{BASE}/api/chargers/{CHARGER}/state", payload=[], repeat=True)
+    await client.get_charger_state(CHARGER)
+    clock.now += lifetime - min(FAST.token_margin, lifetime / 2) - 1
+    await client.get_charger_state(CHARGER)
+    assert len(calls(mock, "POST", TOKEN_URL)) == 1
+    clock.now += 2
+    await client.get_charger_state(CHARGER)
+    assert len(calls(mock, "POST", TOKEN_URL)) == 2
 
 
 async def test_installation_write_on_the_wire_and_read_back(
@@ -540,7 +579,7 @@ def test_parse_retry_after() -> None:
     now = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
     assert parse_retry_after(None) is None
     assert parse_retry_after("3") == 3
-    assert parse_retry_after("-3") == 0
+    assert parse_retry_after("-3") is None  # not a delay: ignored
     assert parse_retry_after("Thu, 01 Jan 2026 12:00:30 GMT", now) == 30
     assert parse_retry_after("Thu, 01 Jan 2026 11:00:00 GMT", now) == 0
     assert parse_retry_after("soon") is None
@@ -573,3 +612,37 @@ async def test_default_budget_is_five_per_second(session: aiohttp.ClientSession)
     tuning = ClientTuning()
     assert (tuning.rate, tuning.max_in_flight) == (5.0, 3)
     assert tuning.rate <= 10 / 2
+
+
+async def test_after_a_pause_one_probe_goes_first(
+    client: ZaptecClient, mock: Any, clock: Clock
+) -> None:
+    """While the first request after a pause is out, the others wait instead of piling on."""
+    mock.post(TOKEN_URL, payload=token_reply())
+    mock.get(f"{BASE}/api/chargers/0/state", status=503)
+    with pytest.raises(ZaptecConnectionError):
+        await client.get_charger_state("0")
+    clock.now += client.paused_for
+    gate = asyncio.Event()
+    sent = asyncio.Event()
+
+    async def slow(*_: Any, **__: Any) -> Any:
+        sent.set()
+        await gate.wait()
+        return CallbackResult(payload=[])
+
+    for index in range(1, 4):
+        mock.get(f"{BASE}/api/chargers/{index}/state", callback=slow)
+    probe = asyncio.create_task(client.get_charger_state("1"))
+    await sent.wait()
+    for index in (2, 3):
+        with pytest.raises(ZaptecConnectionError, match="not sent"):
+            await client.get_charger_state(str(index))
+    gate.set()
+    await probe
+    await client.get_charger_state("2")  # the probe succeeded: everything flows again
+    assert [len(calls(mock, "GET", f"{BASE}/api/chargers/{i}/state")) for i in (1, 2, 3)] == [
+        1,
+        1,
+        0,
+    ]

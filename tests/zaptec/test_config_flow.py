@@ -55,6 +55,11 @@ async def test_add_account(hass: HomeAssistant, zaptec_sim: SimHandle) -> None:
         (None, "zaptec_invalid_auth"),
         ({"pattern": "^/api/installation$", "status": 500}, "zaptec_cannot_connect"),
         ({"pattern": "^/oauth/token$", "status": 503, "count": 10}, "zaptec_cannot_connect"),
+        ({"pattern": "^/oauth/token$", "status": 429, "count": 1}, "zaptec_rate_limited"),
+        (
+            {"pattern": "^/api/installation$", "status": 429, "count": 1, "retry_after": "30"},
+            "zaptec_rate_limited",
+        ),
     ],
 )
 async def test_errors_recover(

@@ -84,37 +84,42 @@ async def test_rate_limit_uses_retry_after_and_logs_once(
     sim.reset_requests()
     await advance(hass, freezer, 15 * 60 + 1)
     assert [r.path for r in sim.requests if "/installation" in r.path] == ["/api/installation"]
-    assert hass.states.get("sensor.home_max_current").state == STATE_UNAVAILABLE
+    # One failed refresh of details that change rarely: still shown (they are 15 min old).
+    assert hass.states.get("sensor.home_max_current").state == "40.0"
     assert caplog.text.count("Error fetching Zaptec details") == 1
-    # The next try waits for Retry-After (120 s), not for the 15 minutes.
+    # Nothing at all is sent until Retry-After (120 s) is over: not even charger state.
     sim.reset_requests()
     await advance(hass, freezer, 60)
-    assert not [r for r in sim.requests if r.path == "/api/installation"]
+    assert not sim.requests
     await advance(hass, freezer, 61)
     assert [r.path for r in sim.requests if r.path == "/api/installation"] == ["/api/installation"]
     assert hass.states.get("sensor.home_max_current").state == "40.0"
     assert caplog.text.count("Fetching Zaptec details demo@example.com data recovered") == 1
 
 
-async def test_unavailable_logged_once_and_recovered_once(
+async def test_details_outage_keeps_chargers_and_backs_off(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
     zaptec_sim: SimHandle,
     loaded_entry: MockConfigEntry,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
+    """Details fail for 40 min: chargers stay; installations go only once the data is old."""
     caplog.set_level(logging.INFO)
-    zaptec_sim.sim.add_fault("^/api/installation$", 503, count=2)
-    await advance(hass, freezer, 15 * 60 + 1)
-    assert hass.states.get("binary_sensor.home_authorization_required").state == (STATE_UNAVAILABLE)
-    # Charger entities depend on the details too.
-    assert hass.states.get("sensor.garage_charger_mode").state == STATE_UNAVAILABLE
-    await advance(hass, freezer, 15 * 60 + 1)
-    assert caplog.text.count("Error fetching Zaptec details") == 1
-    await advance(hass, freezer, 15 * 60 + 1)
-    assert hass.states.get("binary_sensor.home_authorization_required").state == "on"
+    sim = zaptec_sim.sim
+    sim.add_fault("^/api/installation$", 500, count=1000, body={"Code": 1, "Details": "down"})
+    sim.reset_requests()
+    await ticks(hass, freezer, 40 * 60)
+    lists = [r for r in sim.requests if r.path == "/api/installation"]
+    # 15 min healthy, then own backoff 1, 2, 4, 8 ... min (capped at 15): a handful, not 160.
+    assert 3 <= len(lists) <= 6
     assert hass.states.get("sensor.garage_charger_mode").state == "disconnected"
-    assert caplog.text.count("data recovered") == 1
+    assert hass.states.get("sensor.home_max_current").state == STATE_UNAVAILABLE
+    assert caplog.text.count("Error fetching Zaptec details") == 1
+    sim.faults.clear()
+    await ticks(hass, freezer, 15 * 60)
+    assert hass.states.get("sensor.home_max_current").state == "40.0"
+    assert caplog.text.count("Fetching Zaptec details demo@example.com data recovered") == 1
 
 
 async def test_token_expiry_during_polling(
@@ -309,19 +314,48 @@ async def test_details_without_access_fall_back_to_the_lists(
     assert hass.states.get("switch.garage_authorization_required").state == STATE_UNKNOWN
 
 
-async def test_state_read_error_makes_chargers_unavailable(
+async def test_one_chargers_error_affects_only_that_charger(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    zaptec_sim: SimHandle,
+    loaded_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO)
+    sim = zaptec_sim.sim
+    garage = sim.charger_by_serial("ZPR012345").id
+    sim.add_fault(f"{garage}/state$", 500, count=100, body={"Code": 500, "Details": "Oops"})
+    sim.reset_requests()
+    await ticks(hass, freezer, 10 * 60 + 15)
+    assert hass.states.get("sensor.garage_charge_power").state == STATE_UNAVAILABLE
+    assert hass.states.get("sensor.driveway_charger_mode").state == "disconnected"
+    assert hass.states.get("sensor.home_max_current").state == "40.0"
+    assert caplog.text.count("Zaptec charger Garage: state not readable") == 1
+    # The failing charger is read no more often than when it was healthy.
+    await ticks(hass, freezer, 30 * 60)
+    assert state_reads(zaptec_sim)["ZPR012345"] <= 5
+    sim.faults.clear()
+    await ticks(hass, freezer, 10 * 60)
+    assert hass.states.get("sensor.garage_charge_power").state == "0.0"
+    assert caplog.text.count("Zaptec charger Garage: state readable again") == 1
+
+
+async def test_stale_charger_state_is_unavailable(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
     zaptec_sim: SimHandle,
     loaded_entry: MockConfigEntry,
 ) -> None:
-    zaptec_sim.sim.add_fault("/state$", 500, count=100, body={"Code": 500, "Details": "Oops"})
-    await ticks(hass, freezer, 10 * 60 + 15)
-    assert hass.states.get("sensor.garage_charge_power").state == STATE_UNAVAILABLE
-    assert hass.states.get("sensor.home_max_current").state == "40.0"
-    zaptec_sim.sim.faults.clear()
-    await ticks(hass, freezer, 15)
-    assert hass.states.get("sensor.garage_charge_power").state == "0.0"
+    """A cloud outage: nothing is sent during the pause, and old values go unavailable."""
+    sim = zaptec_sim.sim
+    sim.add_fault(".", 503, count=10_000)
+    await ticks(hass, freezer, 19 * 60)
+    assert hass.states.get("sensor.garage_charger_mode").state == "disconnected"
+    await ticks(hass, freezer, 3 * 60)
+    assert hass.states.get("sensor.garage_charger_mode").state == STATE_UNAVAILABLE
+    sim.faults.clear()
+    await ticks(hass, freezer, 11 * 60)
+    assert hass.states.get("sensor.garage_charger_mode").state == "disconnected"
 
 
 async def test_charger_gone_from_state_endpoint_is_skipped(
@@ -358,3 +392,35 @@ async def test_lifetime_energy_remembers_its_highest_reading_across_restarts(
     await hass.async_block_till_done()
     # The simulator's meter (1234.5 kWh) is below what was shown before the restart.
     assert hass.states.get(entity_id).state == STATE_UNKNOWN
+
+
+async def test_one_objects_detail_error_keeps_what_was_known(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    zaptec_sim: SimHandle,
+    loaded_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A 500 on one installation's detail: the refresh goes on with the list's values."""
+    sim = zaptec_sim.sim
+    home = next(iter(sim.installations.values()))
+    sim.add_fault(f"^/api/installation/{home.id}$", 500, count=1, body={"Code": 1})
+    sim.set_installation(home.id, max_current=25.0)
+    sim.reset_requests()
+    await advance(hass, freezer, 15 * 60 + 1)
+    assert f"/api/installation/{home.id}" in [r.path for r in sim.requests]
+    assert "Error fetching Zaptec details" not in caplog.text
+    assert hass.states.get("sensor.home_max_current").state == "25.0"
+    assert hass.states.get("sensor.garage_charger_mode").state == "disconnected"
+
+
+async def test_removing_the_entry_forgets_its_client(
+    hass: HomeAssistant, zaptec_sim: SimHandle, loaded_entry: MockConfigEntry
+) -> None:
+    sim = zaptec_sim.sim
+    assert await hass.config_entries.async_remove(loaded_entry.entry_id)
+    sim.reset_requests()
+    loaded_entry.add_to_hass(hass)  # the same id again: a new client logs in anew
+    assert await hass.config_entries.async_setup(loaded_entry.entry_id)
+    await hass.async_block_till_done()
+    assert [r.path for r in sim.requests][:1] == ["/oauth/token"]

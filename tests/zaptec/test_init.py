@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import STATE_UNKNOWN
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 from homeassistant.setup import async_setup_component
@@ -11,7 +13,7 @@ from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
 from custom_components.ksem_zaptec.const import DOMAIN
 
-from .conftest import SimHandle
+from .conftest import SimHandle, advance
 
 
 async def test_setup_reads_the_account_once_and_unloads(
@@ -50,13 +52,37 @@ async def test_cloud_down_at_setup_retries(
     assert zaptec_entry.state is ConfigEntryState.SETUP_RETRY
 
 
-async def test_rate_limited_at_setup_retries(
+async def test_rate_limited_at_setup_retries_without_requests(
     hass: HomeAssistant, zaptec_sim: SimHandle, zaptec_entry: MockConfigEntry
 ) -> None:
-    zaptec_sim.sim.add_fault("/state$", 429, count=100, retry_after="60")
+    """A 429 at setup: retry later, and the retries send nothing while the pause lasts."""
+    sim = zaptec_sim.sim
+    sim.add_fault("^/api/installation$", 429, count=1, retry_after="300")
     zaptec_entry.add_to_hass(hass)
     assert not await hass.config_entries.async_setup(zaptec_entry.entry_id)
     assert zaptec_entry.state is ConfigEntryState.SETUP_RETRY
+    sim.reset_requests()
+    assert not await hass.config_entries.async_reload(zaptec_entry.entry_id)
+    assert zaptec_entry.state is ConfigEntryState.SETUP_RETRY
+    assert not sim.requests  # the same client, still paused: no login, no list
+
+
+async def test_rate_limited_state_at_setup_loads_and_reads_later(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    zaptec_sim: SimHandle,
+    zaptec_entry: MockConfigEntry,
+) -> None:
+    """Details load, the state reads hit a 429: the entry loads, values follow the pause."""
+    zaptec_sim.sim.add_fault("/state$", 429, count=2, retry_after="60")
+    zaptec_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(zaptec_entry.entry_id)
+    await hass.async_block_till_done()
+    assert hass.states.get("sensor.garage_charge_power").state == STATE_UNKNOWN
+    await advance(hass, freezer, 75)  # the pause is over: one charger probes
+    await advance(hass, freezer, 15)  # the probe worked: the other one follows
+    assert hass.states.get("sensor.garage_charge_power").state == "0.0"
+    assert hass.states.get("sensor.driveway_charge_power").state == "0.0"
 
 
 async def test_wrong_password_at_setup_starts_reauth(

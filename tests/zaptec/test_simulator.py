@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import aiohttp
 import pytest
 
@@ -133,3 +135,59 @@ async def test_energy_advances_while_charging() -> None:
     sim._advance_energy(now[0])
     assert garage.session_kwh == pytest.approx(3.6)
     assert garage.meter_kwh == pytest.approx(1234.5 + 3.6)
+
+
+async def test_faults_until_cleared(zaptec_sim: SimHandle) -> None:
+    """A fault with count null lasts until DELETE /_sim/faults; 429 may lack Retry-After."""
+    sim = zaptec_sim.sim
+    base = zaptec_sim.url
+    async with aiohttp.ClientSession() as http:
+        fault = {"pattern": "^/api/constants$", "status": 429, "count": None}
+        async with http.post(base + "/_sim/faults", json=fault) as response:
+            assert response.status == 204
+        sim.add_fault("^/api/chargers", 503, count=None, method="GET")
+        for _ in range(5):
+            async with http.get(base + "/api/constants") as response:
+                assert response.status == 429
+                assert "Retry-After" not in response.headers
+        async with http.get(base + "/_sim/state") as response:
+            faults = (await response.json())["faults"]
+        assert [(f["pattern"], f["count"]) for f in faults] == [
+            ("^/api/constants$", None),
+            ("^/api/chargers", None),
+        ]
+        async with http.delete(base + "/_sim/faults", json={"pattern": "^/api/chargers"}) as resp:
+            assert (await resp.json()) == {"cleared": 1}
+        async with http.delete(base + "/_sim/faults") as response:
+            assert (await response.json()) == {"cleared": 1}
+        async with http.get(base + "/api/constants") as response:
+            assert response.status == 200
+    assert sim.faults == []
+    assert len(sim.requests) == 6
+
+
+async def test_delay_fault(zaptec_sim: SimHandle) -> None:
+    """An answer later than the client's timeout; clearing the faults releases held requests."""
+    sim = zaptec_sim.sim
+    base = zaptec_sim.url
+    short = aiohttp.ClientTimeout(total=0.1)
+    async with aiohttp.ClientSession() as http:
+        async with http.post(
+            base + "/_sim/faults",
+            json={"pattern": "^/api/constants$", "status": None, "count": 1, "delay": 0.02},
+        ) as response:
+            assert response.status == 204
+        async with http.get(base + "/api/constants") as response:
+            assert "UserRoles" in await response.json()  # late, but the normal answer
+        sim.add_fault("^/api/constants$", 504, count=None, delay=3600)
+        with pytest.raises(TimeoutError):
+            await http.get(base + "/api/constants", timeout=short)
+        held = asyncio.create_task(http.get(base + "/api/constants"))
+        await asyncio.sleep(0.1)
+        assert not held.done()
+        assert sim.clear_faults() == 1
+        async with await held as response:
+            assert response.status == 504
+        async with http.get(base + "/api/constants") as response:
+            assert response.status == 200
+    assert [r.path for r in sim.requests] == ["/api/constants"] * 4

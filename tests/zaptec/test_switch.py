@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from typing import Any
+from unittest.mock import patch
 
 import pytest
 from freezegun.api import FrozenDateTimeFactory
@@ -22,6 +25,7 @@ from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.ksem_zaptec.const import DOMAIN
+from custom_components.ksem_zaptec.zaptec.api.client import ZaptecClient
 
 from .conftest import SimHandle, advance
 
@@ -289,3 +293,35 @@ async def test_charger_write_with_dead_password_starts_reauth(
         await _switch(hass, SERVICE_TURN_ON, CHARGER_SWITCH)
     flows = hass.config_entries.flow.async_progress()
     assert [flow["context"]["source"] for flow in flows] == ["reauth"]
+
+
+async def test_reload_during_a_write_waits_for_it_and_leaves_nothing_behind(
+    hass: HomeAssistant, zaptec_sim: SimHandle, loaded_entry: MockConfigEntry
+) -> None:
+    """A reload while a switch write is in flight: the write ends first, no timer lingers.
+
+    (The test harness fails a test that leaves a timer or task behind.)
+    """
+    gate = asyncio.Event()
+    started = asyncio.Event()
+    real_request = ZaptecClient.request
+
+    async def held_put(self: ZaptecClient, method: str, path: str, **kwargs: Any) -> Any:
+        if method == "PUT":
+            started.set()
+            await gate.wait()
+        return await real_request(self, method, path, **kwargs)
+
+    with patch.object(ZaptecClient, "request", held_put):
+        write = hass.async_create_task(_switch(hass, SERVICE_TURN_OFF, INSTALLATION_SWITCH))
+        await started.wait()
+        reload = hass.async_create_task(hass.config_entries.async_reload(loaded_entry.entry_id))
+        await asyncio.sleep(0.01)
+        assert not reload.done()  # the unload waits for the write
+        gate.set()
+        await write
+        assert await reload
+    await hass.async_block_till_done()
+    # The new entry read the installation after the write: it shows the new value at once.
+    assert hass.states.get(INSTALLATION_SWITCH).state == STATE_OFF
+    assert not next(iter(zaptec_sim.sim.installations.values())).required

@@ -348,10 +348,10 @@ class KsemFlowMixin(ConfigFlow):
 
 
 class KsemOptionsFlow(OptionsFlowWithReload):
-    """How often states are written and how often the meter is polled without push."""
+    """Write interval, poll interval (without push) and when values count as stale."""
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """One form with both intervals; the entry reloads with the new values."""
+        """One form with the intervals; the entry reloads with the new values."""
         if user_input is not None:
             return self.async_create_entry(
                 data={key: int(value) for key, value in user_input.items()}
@@ -375,6 +375,10 @@ class KsemOptionsFlow(OptionsFlowWithReload):
                     const.CONF_POLL_INTERVAL,
                     default=options.get(const.CONF_POLL_INTERVAL, const.DEFAULT_POLL_INTERVAL),
                 ): seconds(const.MIN_POLL_INTERVAL, const.MAX_POLL_INTERVAL),
+                vol.Required(
+                    const.CONF_STALE_AFTER,
+                    default=options.get(const.CONF_STALE_AFTER, const.DEFAULT_STALE_AFTER),
+                ): seconds(const.MIN_STALE_AFTER, const.MAX_STALE_AFTER),
             }
         )
         return self.async_show_form(step_id="init", data_schema=schema)

@@ -45,6 +45,9 @@ async def async_get_config_entry_diagnostics(
             "device": None if coordinator.device is None else asdict(coordinator.device),
             "connection": {
                 "push_connected": coordinator.push_connected,
+                "transport": coordinator.transport,
+                "poll_transport": coordinator.poll_transport,
+                "stale_after": coordinator.stale_after.total_seconds(),
                 "has_energy_flow": coordinator.has_energy_flow,
                 "update_interval": str(coordinator.update_interval),
                 "write_interval": coordinator.write_interval,

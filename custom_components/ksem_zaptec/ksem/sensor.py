@@ -23,12 +23,17 @@ from homeassistant.const import (
 )
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.util import dt as dt_util
 
-from ..const import LOGGER
+from ..counter import CounterLimits, MonotonicCounter, async_restore_counter
 from ..entity import KsemZaptecEntity
 from .api import EnergyFlow, PhaseValues
 from .coordinator import KsemConfigEntry, KsemCoordinator, KsemData
 from .entity import ksem_device_info
+
+# A grid meter's counters: 1 MW is far above any house connection a KSEM measures, 1 TWh far
+# above any lifetime reading; both only catch readings that cannot be real.
+METER_COUNTER = CounterLimits(max_power_kw=1000.0, ceiling_kwh=1e9)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -37,6 +42,10 @@ class KsemSensorEntityDescription(SensorEntityDescription):
 
     value_fn: Callable[[KsemData], float | None]
     exists_fn: Callable[[KsemCoordinator], bool] = lambda _: True
+    # Energy counters: never down, never a spike (see counter.py).
+    counter: CounterLimits | None = None
+    # Energy-flow values come from their own stream: unavailable while it is not fresh.
+    needs_energy_flow: bool = False
 
 
 def _power(key: str, value_fn: Callable[[KsemData], float | None]) -> KsemSensorEntityDescription:
@@ -58,6 +67,7 @@ def _energy(key: str, value_fn: Callable[[KsemData], float | None]) -> KsemSenso
         native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
         state_class=SensorStateClass.TOTAL_INCREASING,
         value_fn=value_fn,
+        counter=METER_COUNTER,
     )
 
 
@@ -70,6 +80,7 @@ def _flow(key: str, value_fn: Callable[[EnergyFlow], float | None]) -> KsemSenso
         state_class=SensorStateClass.MEASUREMENT,
         value_fn=lambda d: None if d.energy_flow is None else value_fn(d.energy_flow),
         exists_fn=lambda c: c.has_energy_flow,
+        needs_energy_flow=True,
     )
 
 
@@ -92,6 +103,7 @@ def _phase_sensors(phase: int) -> list[KsemSensorEntityDescription]:
         "device_class": SensorDeviceClass.ENERGY,
         "native_unit_of_measurement": UnitOfEnergy.KILO_WATT_HOUR,
         "state_class": SensorStateClass.TOTAL_INCREASING,
+        "counter": METER_COUNTER,
     }
     return [
         KsemSensorEntityDescription(
@@ -174,6 +186,7 @@ SENSORS: tuple[KsemSensorEntityDescription, ...] = (
         state_class=SensorStateClass.MEASUREMENT,
         value_fn=lambda d: None if d.energy_flow is None else d.energy_flow.battery_soc,
         exists_fn=lambda c: c.has_energy_flow,
+        needs_energy_flow=True,
     ),
 )
 
@@ -208,35 +221,34 @@ class KsemSensor(KsemZaptecEntity[KsemCoordinator], RestoreSensor):
             str(coordinator.config_entry.unique_id),
             ksem_device_info(coordinator),
         )
-        self._last_good: float | None = None
-        self._attr_native_value = self._value()
+        self._counter = (
+            None
+            if description.counter is None
+            else MonotonicCounter(description.counter, f"KSEM {description.key}")
+        )
 
     async def async_added_to_hass(self) -> None:
-        """An energy counter remembers its last good reading across restarts."""
+        """Restore an energy counter's floor first, then take the current reading."""
         await super().async_added_to_hass()
-        if self.entity_description.state_class is not SensorStateClass.TOTAL_INCREASING:
-            return
-        last = await self.async_get_last_sensor_data()
-        if last is not None and isinstance(last.native_value, int | float):
-            self._last_good = max(self._last_good or 0.0, float(last.native_value))
-            self._attr_native_value = self._value()
+        if self._counter is not None:
+            await async_restore_counter(self._counter, self)
+        self._attr_native_value = self._value()
+
+    @property
+    def available(self) -> bool:
+        """Energy-flow sensors also need a fresh energy-flow reading."""
+        if not super().available:
+            return False
+        return not self.entity_description.needs_energy_flow or (
+            self.coordinator.data.energy_flow is not None
+        )
 
     def _value(self) -> float | None:
-        """The description's value; an energy counter never reports 0 or a drop."""
+        """The description's value; an energy counter only takes plausible readings."""
         value = self.entity_description.value_fn(self.coordinator.data)
-        if self.entity_description.state_class is not SensorStateClass.TOTAL_INCREASING:
+        if self._counter is None:
             return value
-        if value is None or value <= 0 or (self._last_good is not None and value < self._last_good):
-            if value is not None and self._last_good is not None:
-                LOGGER.debug(
-                    "Ignoring %s reading %s (last good %s)",
-                    self.entity_description.key,
-                    value,
-                    self._last_good,
-                )
-            return None
-        self._last_good = value
-        return value
+        return self._counter.accept(value, dt_util.utcnow().timestamp())
 
     @callback
     def _handle_coordinator_update(self) -> None:

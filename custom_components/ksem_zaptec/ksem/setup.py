@@ -29,7 +29,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
     await coordinator.async_config_entry_first_refresh()
     # A reading works: a firmware issue of an earlier (retried) setup is solved.
     async_delete_firmware_issue(hass, ksem_entry)
-    ksem_entry.runtime_data = KsemRuntimeData(client=client, coordinator=coordinator)
+    ksem_entry.runtime_data = KsemRuntimeData(coordinator=coordinator)
     async_check_token_expiry(hass, ksem_entry)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     coordinator.async_start_push()

@@ -16,7 +16,7 @@ from homeassistant.helpers.selector import (
 )
 
 from ..const import CONF_KIND, KIND_ZAPTEC, LOGGER
-from .api import DEFAULT_BASE_URL, ZaptecAuthenticationError, ZaptecError
+from .api import DEFAULT_BASE_URL, ZaptecAuthenticationError, ZaptecError, ZaptecRateLimitError
 from .const import CONF_API_URL, ENV_API_URL
 from .coordinator import create_client
 
@@ -46,6 +46,9 @@ class ZaptecFlowMixin(ConfigFlow):
             await client.get_installations()
         except ZaptecAuthenticationError:
             return "zaptec_invalid_auth"
+        except ZaptecRateLimitError as err:
+            LOGGER.debug("Zaptec asked to slow down: %s", err)
+            return "zaptec_rate_limited"
         except ZaptecError as err:
             LOGGER.debug("Zaptec cloud not reachable: %s", err)
             return "zaptec_cannot_connect"

@@ -30,6 +30,13 @@ CHARGER_DETAIL_INTERVAL: Final = timedelta(hours=1)
 MAX_CHARGER_DETAILS_PER_REFRESH: Final = 25
 # Re-read the written object this long after a switch write (portal caches, slow replicas).
 REREAD_AFTER_WRITE: Final = (2.0, 7.0)
+# Unloading the entry waits this long for a write in flight before cancelling it, seconds.
+WRITE_UNLOAD_TIMEOUT: Final = 20.0
+
+# After a failed read that is not a cloud-wide fault (those pause the whole client): doubling
+# from a minute up to the idle interval, and never sooner than the healthy interval.
+FAULT_BACKOFF_BASE: Final = timedelta(minutes=1)
+FAULT_BACKOFF_MAX: Final = timedelta(minutes=10)
 
 # Client limits; tests replace this with faster waits.
 CLIENT_TUNING: ClientTuning = ClientTuning()

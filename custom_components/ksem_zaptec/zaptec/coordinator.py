@@ -3,20 +3,28 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
+from homeassistant.const import CONF_PASSWORD, CONF_USERNAME
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.event import async_call_later
-from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
+from homeassistant.helpers.update_coordinator import (
+    DataUpdateCoordinator,
+    TimestampDataUpdateCoordinator,
+    UpdateFailed,
+)
 from homeassistant.util import dt as dt_util
+from homeassistant.util.hass_dict import HassKey
 
-from ..const import LOGGER
+from ..const import DOMAIN, LOGGER
 from . import const
 from .api import (
     AuthenticationType,
@@ -26,11 +34,14 @@ from .api import (
     Installation,
     OperatingMode,
     UserRole,
+    ZaptecAuthenticationError,
     ZaptecClient,
+    ZaptecConnectionError,
     ZaptecError,
     ZaptecForbiddenError,
     ZaptecNotFoundError,
 )
+from .const import CONF_API_URL
 from .errors import update_errors
 
 _PRIVILEGED = UserRole.OWNER | UserRole.MAINTAINER
@@ -47,6 +58,29 @@ def create_client(hass: HomeAssistant, username: str, password: str, api_url: st
         tuning=const.CLIENT_TUNING,
         user_agent=const.USER_AGENT,
     )
+
+
+# One client per entry, kept across setup retries and reloads: its token and its pause after a
+# cloud fault must survive them, or every retry of a failed setup would log in and list again
+# (runtime_data does not exist until setup succeeds). Dropped when the entry is removed.
+_CLIENTS: HassKey[dict[str, ZaptecClient]] = HassKey(f"{DOMAIN}_zaptec_clients")
+
+
+def entry_client(hass: HomeAssistant, entry: ConfigEntry) -> ZaptecClient:
+    """The entry's client; a new one when its credentials or URL changed."""
+    clients = hass.data.setdefault(_CLIENTS, {})
+    username, password = entry.data[CONF_USERNAME], entry.data[CONF_PASSWORD]
+    api_url = entry.data[CONF_API_URL]
+    client = clients.get(entry.entry_id)
+    if client is None or not client.uses(username, password, api_url):
+        client = clients[entry.entry_id] = create_client(hass, username, password, api_url)
+    return client
+
+
+@callback
+def forget_entry_client(hass: HomeAssistant, entry: ConfigEntry) -> None:
+    """The entry is removed: its client goes too."""
+    hass.data.get(_CLIENTS, {}).pop(entry.entry_id, None)
 
 
 def has_write_role(roles: UserRole) -> bool:
@@ -83,8 +117,22 @@ class ZaptecRuntimeData:
 type ZaptecConfigEntry = ConfigEntry[ZaptecRuntimeData]
 
 
-class ZaptecDetailsCoordinator(DataUpdateCoordinator[ZaptecDetails]):
-    """Lists and details every 15 minutes: devices, roles, authorization flags, currents."""
+def fault_backoff(failures: int, interval: timedelta) -> timedelta:
+    """Wait after the n-th failure in a row: doubling from a minute, never below `interval`.
+
+    Never below the healthy interval: a fault must not cost more requests than health.
+    """
+    backoff = const.FAULT_BACKOFF_BASE * (1 << min(max(failures - 1, 0), 10))
+    return max(interval, min(backoff, const.FAULT_BACKOFF_MAX))
+
+
+class ZaptecDetailsCoordinator(TimestampDataUpdateCoordinator[ZaptecDetails]):
+    """Lists and details every 15 minutes: devices, roles, authorization flags, currents.
+
+    A failed refresh keeps the last details (entities stay available while they are younger
+    than two refresh intervals) and retries on its own backoff, or when the client's pause
+    after a cloud fault is over.
+    """
 
     config_entry: ZaptecConfigEntry
 
@@ -100,21 +148,56 @@ class ZaptecDetailsCoordinator(DataUpdateCoordinator[ZaptecDetails]):
         self.client = client
         self._pending: list[CALLBACK_TYPE] = []
         self._detail_read_at: dict[str, datetime] = {}
+        self._failures = 0
+        self._unsub_stale: CALLBACK_TYPE | None = None
+        self._closed = False
+        self._writes: set[asyncio.Task[Any]] = set()
+
+    @property
+    def fresh(self) -> bool:
+        """True while the details are younger than two refresh intervals (and not refused)."""
+        if isinstance(self.last_exception, ConfigEntryAuthFailed):
+            return False
+        last = self.last_update_success_time
+        return last is not None and dt_util.utcnow() - last < 2 * const.DETAILS_INTERVAL
 
     async def _async_update_data(self) -> ZaptecDetails:
         now = dt_util.utcnow()
-        with update_errors():
-            listed = await self.client.get_installations()
-            chargers = await self.client.get_chargers()
-            installations = await asyncio.gather(*(self._installation(i) for i in listed))
-            to_read = self._charger_details_due(chargers, now)
-            detailed = await asyncio.gather(
-                *(self._charger(c, now) if c.id in to_read else self._keep(c) for c in chargers)
-            )
+        try:
+            with update_errors():
+                listed = await self.client.get_installations()
+                chargers = await self.client.get_chargers()
+                installations = await asyncio.gather(*(self._installation(i) for i in listed))
+                to_read = self._charger_details_due(chargers, now)
+                detailed = await asyncio.gather(
+                    *(self._charger(c, now) if c.id in to_read else self._keep(c) for c in chargers)
+                )
+        except UpdateFailed as err:
+            self._failures += 1
+            if err.retry_after is None:
+                backoff = fault_backoff(self._failures, timedelta(0))
+                err.retry_after = min(backoff, const.DETAILS_INTERVAL).total_seconds()
+            raise
+        self._failures = 0
+        self._schedule_stale_notice()
         return ZaptecDetails(
             installations={i.id: i for i in installations},
             chargers={c.id: c for c in detailed},
         )
+
+    @callback
+    def _schedule_stale_notice(self) -> None:
+        """Tell the entities when these details stop being fresh (no refresh may come)."""
+        if self._unsub_stale is not None:
+            self._unsub_stale()
+        self._unsub_stale = async_call_later(
+            self.hass, 2 * const.DETAILS_INTERVAL + timedelta(seconds=1), self._stale_notice
+        )
+
+    @callback
+    def _stale_notice(self, _now: datetime) -> None:
+        self._unsub_stale = None
+        self.async_update_listeners()
 
     def _charger_details_due(self, chargers: list[Charger], now: datetime) -> set[str]:
         """Chargers whose detail is older than an hour, the stalest first, a few per refresh.
@@ -137,11 +220,22 @@ class ZaptecDetailsCoordinator(DataUpdateCoordinator[ZaptecDetails]):
             return await self.client.get_installation(listed.id)
         except ZaptecForbiddenError:
             return listed  # User role: the list item is all we may see
+        except ZaptecAuthenticationError, ZaptecConnectionError:
+            raise  # the account or the whole cloud: the refresh fails
+        except ZaptecError as err:
+            # This installation only: keep what we knew of it, the others go on.
+            LOGGER.debug("Detail of installation %s not readable: %s", listed.name, err)
+            old = self.data.installations.get(listed.id) if self.data else None
+            return listed if old is None else Installation.from_api({**old.raw, **listed.raw})
 
     async def _charger(self, listed: Charger, now: datetime) -> Charger:
         try:
             detail = await self.client.get_charger(listed.id)
-        except ZaptecForbiddenError, ZaptecNotFoundError:
+        except ZaptecAuthenticationError, ZaptecConnectionError:
+            raise
+        except ZaptecError as err:
+            # 403 (User role), 404, or this charger's own error: keep the detail we had.
+            LOGGER.debug("Detail of charger %s not readable: %s", listed.name, err)
             return await self._keep(listed)
         self._detail_read_at[listed.id] = now
         # The detail lacks the list-only fields (OperatingMode, IsOnline): keep both.
@@ -172,15 +266,39 @@ class ZaptecDetailsCoordinator(DataUpdateCoordinator[ZaptecDetails]):
             replace(self.data, chargers={**self.data.chargers, charger.id: charger})
         )
 
+    @asynccontextmanager
+    async def async_write(self) -> AsyncIterator[None]:
+        """Around a write: unloading the entry waits for it (briefly) instead of leaving it."""
+        task = asyncio.current_task()
+        if task is not None:
+            self._writes.add(task)
+        try:
+            yield
+        finally:
+            if task is not None:
+                self._writes.discard(task)
+
+    async def async_finish_writes(self) -> None:
+        """On unload: let writes in flight end (then cancel them), and schedule nothing more."""
+        self._closed = True
+        if self._writes:
+            _, pending = await asyncio.wait(set(self._writes), timeout=const.WRITE_UNLOAD_TIMEOUT)
+            for task in pending:
+                task.cancel()
+        self._cancel_rereads()
+
     @callback
     def async_schedule_rereads(self, read: Callable[[], Coroutine[Any, Any, None]]) -> None:
         """Run `read` ~2 s and ~7 s from now: the read-back burst after a write."""
+        if self._closed:
+            return
         for delay in const.REREAD_AFTER_WRITE:
             self._pending.append(async_call_later(self.hass, delay, partial(self._reread, read)))
 
     @callback
     def _reread(self, read: Callable[[], Coroutine[Any, Any, None]], _now: datetime) -> None:
-        self.config_entry.async_create_task(self.hass, read(), "zaptec re-read")
+        if not self._closed:
+            self.config_entry.async_create_task(self.hass, read(), "zaptec re-read")
 
     async def async_reread_installation(self, installation_id: str) -> None:
         """Read one installation again (part of the burst after a write)."""
@@ -189,7 +307,8 @@ class ZaptecDetailsCoordinator(DataUpdateCoordinator[ZaptecDetails]):
         except ZaptecError as err:
             LOGGER.debug("Re-read of installation after a write failed: %s", err)
             return
-        self.async_set_installation(installation)
+        if not self._closed:
+            self.async_set_installation(installation)
 
     async def async_reread_charger(self, charger_id: str) -> None:
         """Read one charger again (part of the burst after a write)."""
@@ -198,13 +317,22 @@ class ZaptecDetailsCoordinator(DataUpdateCoordinator[ZaptecDetails]):
         except ZaptecError as err:
             LOGGER.debug("Re-read of charger after a write failed: %s", err)
             return
-        self.async_set_charger(charger)
+        if not self._closed:
+            self.async_set_charger(charger)
 
-    async def async_shutdown(self) -> None:
-        """Cancel pending re-reads too."""
+    @callback
+    def _cancel_rereads(self) -> None:
         for cancel in self._pending:
             cancel()
         self._pending.clear()
+
+    async def async_shutdown(self) -> None:
+        """Cancel pending re-reads and the staleness notice too."""
+        self._closed = True
+        self._cancel_rereads()
+        if self._unsub_stale is not None:
+            self._unsub_stale()
+            self._unsub_stale = None
         await super().async_shutdown()
 
 
@@ -217,6 +345,11 @@ class ZaptecStateCoordinator(DataUpdateCoordinator[dict[str, ChargerState]]):
     The coordinator ticks every 15 s and reads only the chargers that are due: 60 s while a car
     is connected or charging (and for 15 min after it finished), 10 min when idle, never more
     than 15 reads per tick, so many chargers are spread out and the API never sees a burst.
+
+    Faults stay where they happen: one charger's error makes only that charger unavailable
+    (and backs off its own reads); while the client pauses the account after a cloud-wide
+    fault, ticks send nothing. A charger whose last good read is older than twice its interval
+    (plus a tick) is unavailable: a value that is no longer fresh is never shown as live.
     """
 
     config_entry: ZaptecConfigEntry
@@ -241,7 +374,11 @@ class ZaptecStateCoordinator(DataUpdateCoordinator[dict[str, ChargerState]]):
         self.details = details
         self._due: dict[str, datetime] = {}
         self._mode_since: dict[str, tuple[int | None, datetime]] = {}
+        self._read_at: dict[str, datetime] = {}
+        self._failures: dict[str, int] = {}
         self.no_access: set[str] = set()
+        self.failed: dict[str, str] = {}  # charger id -> the error of its last read
+        self.unavailable: frozenset[str] = frozenset()
 
     def interval_for(self, charger_id: str, mode: int | None, now: datetime) -> timedelta:
         """How long until this charger's next read, from its operating mode."""
@@ -260,6 +397,14 @@ class ZaptecStateCoordinator(DataUpdateCoordinator[dict[str, ChargerState]]):
             interval = const.STATE_INTERVAL_IDLE
         return max(interval, const.STATE_INTERVAL_MIN)
 
+    def _current_interval(self, charger_id: str) -> timedelta:
+        mode = self._mode_since.get(charger_id, (None, None))[0]
+        return const.STATE_INTERVAL_ACTIVE if mode in _ACTIVE_MODES else const.STATE_INTERVAL_IDLE
+
+    def is_available(self, charger_id: str) -> bool:
+        """False while the charger's last read failed or its state is no longer fresh."""
+        return charger_id not in self.unavailable
+
     @callback
     def async_read_soon(self, charger_ids: list[str], delay: timedelta) -> None:
         """Make chargers due again after `delay` (never sooner than the 15 s state cache)."""
@@ -277,36 +422,90 @@ class ZaptecStateCoordinator(DataUpdateCoordinator[dict[str, ChargerState]]):
         due = sorted(
             (self._due.get(cid, now), cid) for cid in chargers if self._due.get(cid, now) <= horizon
         )[: const.MAX_STATE_READS_PER_TICK]
-        if not due:
-            return current
-        ids = [cid for _, cid in due]
-        with update_errors():
+        # While the client pauses the account after a cloud-wide fault, send nothing.
+        if due and self.client.paused_for <= 0:
+            ids = [cid for _, cid in due]
             results = await asyncio.gather(
                 *(self.client.get_charger_state(cid) for cid in ids), return_exceptions=True
             )
             for charger_id, result in zip(ids, results, strict=True):
-                if isinstance(result, ZaptecForbiddenError):
-                    # User role: the list values stand in; ask again now and then, the
-                    # role may change.
-                    if charger_id not in self.no_access:
-                        LOGGER.info(
-                            "No access to the live state of charger %s (role User): "
-                            "its sensors show the charger list's values",
-                            chargers[charger_id].name,
-                        )
-                    self.no_access.add(charger_id)
-                    self._due[charger_id] = now + const.STATE_RETRY_NO_ACCESS
-                elif isinstance(result, ZaptecNotFoundError):
-                    # Removed: the next details refresh drops it.
-                    current.pop(charger_id, None)
-                    self._due[charger_id] = now + const.STATE_INTERVAL_IDLE
-                elif isinstance(result, BaseException):
-                    raise result
-                else:
-                    self.no_access.discard(charger_id)
-                    current[charger_id] = result
-                    mode = result.operating_mode
-                    if mode is None:
-                        mode = chargers[charger_id].operating_mode
-                    self._due[charger_id] = now + self.interval_for(charger_id, mode, now)
+                self._take(charger_id, result, current, now)
+        self._update_availability(chargers, now)
         return current
+
+    def _take(
+        self,
+        charger_id: str,
+        result: ChargerState | BaseException,
+        current: dict[str, ChargerState],
+        now: datetime,
+    ) -> None:
+        """Store one charger's read, or deal with its error without touching the others."""
+        charger = self.details.data.chargers[charger_id]
+        if isinstance(result, ChargerState):
+            self.no_access.discard(charger_id)
+            if self.failed.pop(charger_id, None) is not None:
+                LOGGER.info("Zaptec charger %s: state readable again", charger.name)
+            self._failures.pop(charger_id, None)
+            current[charger_id] = result
+            self._read_at[charger_id] = now
+            mode = result.operating_mode
+            if mode is None:
+                mode = charger.operating_mode
+            self._due[charger_id] = now + self.interval_for(charger_id, mode, now)
+        else:
+            self._take_error(charger, result, current, now)
+
+    def _take_error(
+        self,
+        charger: Charger,
+        result: BaseException,
+        current: dict[str, ChargerState],
+        now: datetime,
+    ) -> None:
+        charger_id = charger.id
+        if isinstance(result, ZaptecAuthenticationError):
+            with update_errors():
+                raise result
+        if isinstance(result, ZaptecConnectionError):
+            return  # cloud-wide: the client's pause decides; the charger stays due
+        if isinstance(result, ZaptecForbiddenError):
+            # User role: the list values stand in; ask again now and then, the role may change.
+            if charger_id not in self.no_access:
+                LOGGER.info(
+                    "No access to the live state of charger %s (role User): "
+                    "its sensors show the charger list's values",
+                    charger.name,
+                )
+            self.no_access.add(charger_id)
+            self._due[charger_id] = now + const.STATE_RETRY_NO_ACCESS
+            return
+        if isinstance(result, ZaptecNotFoundError):
+            # Removed: the next details refresh drops it.
+            current.pop(charger_id, None)
+            self._due[charger_id] = now + const.STATE_INTERVAL_IDLE
+            return
+        if not isinstance(result, ZaptecError):
+            raise result
+        # This charger's own error: only it turns unavailable, and only it backs off.
+        failures = self._failures.get(charger_id, 0) + 1
+        self._failures[charger_id] = failures
+        if charger_id not in self.failed:
+            LOGGER.info("Zaptec charger %s: state not readable: %s", charger.name, result)
+        self.failed[charger_id] = str(result)
+        backoff = fault_backoff(failures, self._current_interval(charger_id))
+        self._due[charger_id] = now + backoff
+
+    @callback
+    def _update_availability(self, chargers: dict[str, Charger], now: datetime) -> None:
+        """Recompute which chargers are unavailable; tell the entities if that changed."""
+        unavailable = set(self.failed)
+        for charger_id, read_at in self._read_at.items():
+            limit = 2 * self._current_interval(charger_id) + const.STATE_TICK
+            if now - read_at > limit:
+                unavailable.add(charger_id)
+        frozen = frozenset(unavailable & chargers.keys())
+        if frozen != self.unavailable:
+            self.unavailable = frozen
+            # The data may not change (always_update=False): availability alone must show.
+            self.async_update_listeners()

@@ -83,8 +83,12 @@ class ZaptecInstallationEntity(KsemZaptecEntity[ZaptecDetailsCoordinator]):
 
     @property
     def available(self) -> bool:
-        """Unavailable when the cloud cannot be read or the installation is gone."""
-        return super().available and self.installation is not None
+        """Unavailable when the details are no longer fresh or the installation is gone.
+
+        One failed refresh does not count: the details change rarely and are retried on
+        their own backoff.
+        """
+        return self.coordinator.fresh and self.installation is not None
 
 
 class ZaptecChargerEntity(KsemZaptecEntity[ZaptecStateCoordinator]):
@@ -125,10 +129,13 @@ class ZaptecChargerEntity(KsemZaptecEntity[ZaptecStateCoordinator]):
 
     @property
     def available(self) -> bool:
-        """Unavailable when either coordinator fails or the charger is gone."""
+        """Unavailable when this charger's state is not fresh, or the charger is gone.
+
+        A failed details refresh does not count: the chargers keep their last details.
+        """
         return (
             super().available
-            and self.coordinator.details.last_update_success
+            and self.coordinator.is_available(self.charger_id)
             and self.charger_id in self.coordinator.details.data.chargers
         )
 

@@ -11,6 +11,7 @@ from homeassistant.helpers.update_coordinator import UpdateFailed
 from ..const import DOMAIN
 from .api import (
     ZaptecAuthenticationError,
+    ZaptecConnectionError,
     ZaptecError,
     ZaptecForbiddenError,
     ZaptecRateLimitError,
@@ -20,7 +21,7 @@ from .api import (
 
 @contextmanager
 def update_errors() -> Iterator[None]:
-    """Inside a coordinator update: auth -> reauth, rate limit -> retry_after, rest -> failed.
+    """Inside a coordinator update: auth -> reauth, cloud fault -> retry when the pause ends.
 
     UpdateFailed during the first refresh becomes ConfigEntryNotReady, and at runtime the
     coordinator logs "unavailable" once and "recovered" once.
@@ -36,6 +37,14 @@ def update_errors() -> Iterator[None]:
             translation_domain=DOMAIN,
             translation_key="zaptec_rate_limited",
             translation_placeholders={"seconds": f"{err.retry_after or 0:.0f}"},
+            retry_after=err.retry_after,
+        ) from err
+    except ZaptecConnectionError as err:
+        # The client paused the account: the next try is due when the pause is over.
+        raise UpdateFailed(
+            translation_domain=DOMAIN,
+            translation_key="zaptec_update_failed",
+            translation_placeholders={"error": str(err)},
             retry_after=err.retry_after,
         ) from err
     except ZaptecError as err:

@@ -20,18 +20,24 @@ from homeassistant.const import (
     UnitOfEnergy,
     UnitOfPower,
 )
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
+from homeassistant.util import dt as dt_util
 
-from .api import Installation, Observation, OperatingMode
-from .coordinator import ZaptecConfigEntry
+from ..counter import CounterLimits, MonotonicCounter, async_restore_counter
+from .api import Charger, Installation, Observation, OperatingMode
+from .coordinator import ZaptecConfigEntry, ZaptecStateCoordinator
 from .entity import (
     ChargerView,
     ZaptecChargerEntity,
     ZaptecInstallationEntity,
     async_add_device_entities,
 )
+
+# A charger's meter: 100 kW is far above any AC charger Zaptec makes (22 kW), 10 GWh far above
+# any lifetime reading; both only catch readings that cannot be real.
+CHARGER_COUNTER = CounterLimits(max_power_kw=100.0, ceiling_kwh=1e7)
 
 CHARGER_MODES = {
     OperatingMode.UNKNOWN: "unknown",
@@ -99,8 +105,8 @@ class ZaptecChargerSensorDescription(SensorEntityDescription):
     """A charger sensor: its value from the charger view."""
 
     value_fn: Callable[[ChargerView], StateType]
-    # A lifetime counter must never go down (the Energy dashboard would count a new cycle).
-    never_decreasing: bool = False
+    # A lifetime counter: never down, never a spike (see counter.py).
+    counter: CounterLimits | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -165,7 +171,7 @@ CHARGER_SENSORS: list[ZaptecChargerSensorDescription] = [
         state_class=SensorStateClass.TOTAL_INCREASING,
         native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
         suggested_display_precision=2,
-        never_decreasing=True,
+        counter=CHARGER_COUNTER,
         value_fn=_lifetime_energy,
     ),
     ZaptecChargerSensorDescription(
@@ -253,29 +259,41 @@ class ZaptecChargerSensor(ZaptecChargerEntity, RestoreSensor):
     """A live value of a charger."""
 
     entity_description: ZaptecChargerSensorDescription
-    _highest: float | None = None
+
+    def __init__(
+        self,
+        coordinator: ZaptecStateCoordinator,
+        description: ZaptecChargerSensorDescription,
+        charger: Charger,
+    ) -> None:
+        """Bind to one charger; a lifetime counter gets its plausibility guard."""
+        super().__init__(coordinator, description, charger)
+        self._counter = (
+            None
+            if description.counter is None
+            else MonotonicCounter(description.counter, f"Zaptec {charger.name} {description.key}")
+        )
 
     async def async_added_to_hass(self) -> None:
-        """A lifetime counter remembers its highest reading across restarts."""
+        """Restore a lifetime counter's floor first, then take the current reading."""
         await super().async_added_to_hass()
-        if not self.entity_description.never_decreasing:
-            return
-        last = await self.async_get_last_sensor_data()
-        if last is not None and isinstance(last.native_value, int | float):
-            self._highest = float(last.native_value)
+        if self._counter is not None:
+            await async_restore_counter(self._counter, self)
+        self._attr_native_value = self._value()
 
-    @property
-    def native_value(self) -> StateType:
-        """The value; a lifetime counter shows unknown rather than 0 or a lower reading."""
+    def _value(self) -> StateType:
         view = self.view
         value = None if view is None else self.entity_description.value_fn(view)
-        if not self.entity_description.never_decreasing or value is None:
+        if self._counter is None:
             return value
-        reading = float(value)
-        if reading <= 0 or (self._highest is not None and reading < self._highest):
-            return None
-        self._highest = reading
-        return reading
+        reading = value if isinstance(value, int | float) else None
+        return self._counter.accept(reading, dt_util.utcnow().timestamp())
+
+    @callback
+    def _handle_coordinator_update(self) -> None:
+        """Either coordinator updated: compute the value once, here, not in a property."""
+        self._attr_native_value = self._value()
+        super()._handle_coordinator_update()
 
 
 class ZaptecInstallationSensor(ZaptecInstallationEntity, SensorEntity):

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.const import CONF_PASSWORD, CONF_USERNAME, Platform
+from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr
 
-from .const import CONF_API_URL
 from .coordinator import (
     ZaptecConfigEntry,
     ZaptecDetailsCoordinator,
     ZaptecRuntimeData,
     ZaptecStateCoordinator,
-    create_client,
+    entry_client,
+    forget_entry_client,
 )
 from .devices import DeviceSync
 from .permissions import PermissionMonitor
@@ -24,9 +24,7 @@ PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.SENSOR, Platform.S
 async def async_setup_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
     """Log in, read the account, start both coordinators, add the platforms."""
     zaptec_entry: ZaptecConfigEntry = entry
-    client = create_client(
-        hass, entry.data[CONF_USERNAME], entry.data[CONF_PASSWORD], entry.data[CONF_API_URL]
-    )
+    client = entry_client(hass, entry)
     details = ZaptecDetailsCoordinator(hass, zaptec_entry, client)
     await details.async_config_entry_first_refresh()
     state = ZaptecStateCoordinator(hass, zaptec_entry, client, details)
@@ -50,8 +48,15 @@ async def async_setup_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
-    """Unload the platforms; the coordinators stop with the entry."""
+    """Let writes in flight end first, then unload; the coordinators stop with the entry."""
+    zaptec_entry: ZaptecConfigEntry = entry
+    await zaptec_entry.runtime_data.details.async_finish_writes()
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: ConfigEntry) -> None:
+    """The entry is deleted: its client (token, pause) goes too."""
+    forget_entry_client(hass, entry)
 
 
 async def async_remove_config_entry_device(

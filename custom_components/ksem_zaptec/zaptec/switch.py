@@ -60,11 +60,12 @@ class ZaptecInstallationAuthorizationSwitch(ZaptecInstallationEntity, SwitchEnti
         entry = self.coordinator.config_entry
         try:
             with command_errors():
-                installation = (
-                    await entry.runtime_data.client.set_installation_authorization_required(
-                        self.installation_id, required
+                async with self.coordinator.async_write():
+                    installation = (
+                        await entry.runtime_data.client.set_installation_authorization_required(
+                            self.installation_id, required
+                        )
                     )
-                )
         except ZaptecReauthRequiredError:
             entry.async_start_reauth(self.hass)
             raise
@@ -123,9 +124,10 @@ class ZaptecChargerAuthorizationSwitch(ZaptecChargerEntity, SwitchEntity):
         entry = self.coordinator.config_entry
         try:
             with command_errors():
-                charger = await entry.runtime_data.client.set_charger_authorization_required(
-                    self.charger_id, required
-                )
+                async with self.details.async_write():
+                    charger = await entry.runtime_data.client.set_charger_authorization_required(
+                        self.charger_id, required
+                    )
         except ZaptecReauthRequiredError:
             entry.async_start_reauth(self.hass)
             raise

@@ -1,6 +1,6 @@
 """KSEM protocol client: no Home Assistant imports here (a test enforces it)."""
 
-from .client import KsemClient, normalize_host
+from .client import KsemClient, SilenceWatchdog, normalize_host
 from .exceptions import (
     KsemAuthError,
     KsemConnectionError,
@@ -27,6 +27,7 @@ __all__ = [
     "KsemRateLimitError",
     "MeterValues",
     "PhaseValues",
+    "SilenceWatchdog",
     "TokenInfo",
     "normalize_host",
 ]

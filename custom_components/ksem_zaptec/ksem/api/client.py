@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import statistics
 import time
-from collections.abc import AsyncGenerator
+from collections import deque
+from collections.abc import AsyncGenerator, Callable
 from http import HTTPStatus
 from typing import Any, Final
 
@@ -32,13 +35,21 @@ TOPIC_SMART_METER: Final = "smart-meter"
 TOPIC_ENERGY_FLOW: Final = "kostal-energyflow/sumvalues"
 
 REQUEST_TIMEOUT: Final = 10.0
-# The meter pushes about once a second: 30 s of silence means a dead connection. (A receive
-# timeout instead of aiohttp's heartbeat, whose timer outlives a closed socket.)
-WS_RECEIVE_TIMEOUT: Final = 30.0
+# Watchdog of a push stream: the meter pushes about once a second, so a socket that brings no
+# decodable frame for 3 push intervals is dead (or stuck) and is reconnected. The interval is
+# learned from the stream (median of recent gaps), so a topic that pushes more slowly is not
+# reconnected needlessly. (A receive timeout, not aiohttp's heartbeat, whose timer outlives a
+# closed socket.)
+WS_SILENCE_FACTOR: Final = 3.0
+WS_SILENCE_MIN: Final = 3.0
+WS_SILENCE_MAX: Final = 60.0
+WS_SILENCE_INITIAL: Final = 15.0  # until a few gaps have been seen
+_WS_GAPS_KEPT: Final = 9
 # The meter's nginx allows one POST per second on token routes (ksem-api.md §1.3).
 MIN_POST_INTERVAL: Final = 1.0
 WS_CLOSE_POLICY_VIOLATION: Final = 1008
 _APP_MISSING = (HTTPStatus.NOT_FOUND, HTTPStatus.BAD_GATEWAY)
+_LOGGER = logging.getLogger(__name__)
 
 
 def normalize_host(host: str) -> URL:
@@ -65,6 +76,41 @@ def _retry_after(response: aiohttp.ClientResponse) -> float | None:
         return float(response.headers["Retry-After"])
     except KeyError, ValueError:
         return None
+
+
+class SilenceWatchdog:
+    """How long a push stream may stay silent: three learned push intervals, within bounds."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        """Nothing seen yet: the initial limit applies."""
+        self._clock = clock
+        self._gaps: deque[float] = deque(maxlen=_WS_GAPS_KEPT)
+        self._last: float | None = None
+
+    def reset(self) -> None:
+        """A new connection: the gap across a reconnect says nothing about the push rate."""
+        self._last = None
+
+    def frame(self) -> None:
+        """A decodable frame arrived."""
+        now = self._clock()
+        if self._last is not None:
+            self._gaps.append(now - self._last)
+        self._last = now
+
+    @property
+    def limit(self) -> float:
+        """Seconds without a decodable frame after which the socket counts as dead."""
+        if len(self._gaps) < 3:  # noqa: PLR2004 - a median needs a few gaps
+            return WS_SILENCE_INITIAL
+        learned = WS_SILENCE_FACTOR * statistics.median(self._gaps)
+        return min(max(learned, WS_SILENCE_MIN), WS_SILENCE_MAX)
+
+    def remaining(self) -> float:
+        """Seconds left before the limit, counted from the last frame (or the connect)."""
+        if self._last is None:
+            self._last = self._clock()
+        return max(self._last + self.limit - self._clock(), 0.0)
 
 
 class KsemClient:
@@ -200,21 +246,17 @@ class KsemClient:
         scheme = "wss" if self.base_url.scheme == "https" else "ws"
         return self.base_url.with_scheme(scheme).with_path(WS_PATH + topic)
 
-    async def _stream(self, topic: str) -> AsyncGenerator[Gdr]:
-        """Yield the first GDR of every message; raise when the socket ends."""
+    async def _stream(self, topic: str, watchdog: SilenceWatchdog) -> AsyncGenerator[Gdr]:
+        """Yield the first GDR of every decodable message; raise when the socket ends."""
+        watchdog.reset()
         try:
             async with self.session.ws_connect(
                 self._ws_url(topic),
-                timeout=aiohttp.ClientWSTimeout(
-                    ws_receive=WS_RECEIVE_TIMEOUT, ws_close=REQUEST_TIMEOUT
-                ),
+                timeout=aiohttp.ClientWSTimeout(ws_receive=None, ws_close=REQUEST_TIMEOUT),
             ) as ws:
                 await ws.send_str(f"Bearer {self.token}")
-                async for msg in ws:
-                    if msg.type is aiohttp.WSMsgType.BINARY:
-                        for gdr in decode_gdrs(msg.data).values():
-                            yield gdr
-                            break
+                async for gdr in _frames(ws, topic, watchdog):
+                    yield gdr
                 if ws.close_code == WS_CLOSE_POLICY_VIOLATION:
                     raise KsemAuthError("WebSocket closed 1008: token not accepted")
                 raise KsemConnectionError(f"WebSocket closed ({ws.close_code})")
@@ -227,15 +269,21 @@ class KsemClient:
         except (TimeoutError, aiohttp.ClientError) as err:
             raise KsemConnectionError(f"WebSocket to {self.base_url} failed: {err!r}") from err
 
-    async def stream_values(self) -> AsyncGenerator[MeterValues]:
+    async def stream_values(
+        self, watchdog: SilenceWatchdog | None = None
+    ) -> AsyncGenerator[MeterValues]:
         """Push stream of the grid meter, about one reading per second."""
-        async with contextlib.aclosing(self._stream(TOPIC_SMART_METER)) as stream:
+        stream = self._stream(TOPIC_SMART_METER, watchdog or SilenceWatchdog())
+        async with contextlib.aclosing(stream):
             async for gdr in stream:
                 yield MeterValues.from_milli(obis_to_json(gdr.values), gdr.status, gdr.timestamp)
 
-    async def stream_energy_flow(self) -> AsyncGenerator[EnergyFlow]:
+    async def stream_energy_flow(
+        self, watchdog: SilenceWatchdog | None = None
+    ) -> AsyncGenerator[EnergyFlow]:
         """Push stream of the energy-flow sums (PV, house, battery, wallbox)."""
-        async with contextlib.aclosing(self._stream(TOPIC_ENERGY_FLOW)) as stream:
+        stream = self._stream(TOPIC_ENERGY_FLOW, watchdog or SilenceWatchdog())
+        async with contextlib.aclosing(stream):
             async for gdr in stream:
                 yield EnergyFlow.from_flex(gdr.flex_values)
 
@@ -246,6 +294,46 @@ class KsemClient:
     async def read_energy_flow_once(self) -> EnergyFlow:
         """One energy-flow reading; KsemAuthError if the token may not read that topic."""
         return await _first(self.stream_energy_flow(), self)
+
+
+_WS_END = (
+    aiohttp.WSMsgType.CLOSE,
+    aiohttp.WSMsgType.CLOSING,
+    aiohttp.WSMsgType.CLOSED,
+    aiohttp.WSMsgType.ERROR,
+)
+
+
+async def _frames(
+    ws: aiohttp.ClientWebSocketResponse, topic: str, watchdog: SilenceWatchdog
+) -> AsyncGenerator[Gdr]:
+    """The first GDR of each decodable frame, until the socket closes or stays silent.
+
+    A frame that does not decode is skipped (logged at debug level): one bad frame is no reason
+    to drop a working connection. Only decodable frames feed the watchdog, so a socket that
+    brings nothing but garbage is reconnected like a silent one.
+    """
+    while True:
+        # receive(timeout=0) would mean "no timeout" to aiohttp: check for 0 first.
+        remaining = watchdog.remaining()
+        msg: aiohttp.WSMessage | None = None
+        if remaining > 0:
+            with contextlib.suppress(TimeoutError):
+                msg = await ws.receive(timeout=remaining)
+        if msg is None:
+            raise KsemConnectionError(f"WebSocket {topic} silent for {watchdog.limit:.1f} s")
+        if msg.type in _WS_END:
+            return
+        if msg.type is not aiohttp.WSMsgType.BINARY:
+            continue
+        try:
+            gdr = next(iter(decode_gdrs(msg.data).values()), None)
+        except KsemProtocolError as err:
+            _LOGGER.debug("Skipping an undecodable %s frame: %s", topic, err)
+            continue
+        if gdr is not None:
+            watchdog.frame()
+            yield gdr
 
 
 async def _first[T](stream: AsyncGenerator[T], client: KsemClient) -> T:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Final
+
+from .exceptions import KsemProtocolError
 
 
 def obis_key(c: int, d: int, *, a: int = 1, b: int = 0, e: int = 0, f: int = 255) -> int:
@@ -36,6 +39,22 @@ OBIS_TO_JSON: Final[dict[int, str]] = {
 }
 
 
-def obis_to_json(values: dict[int, int]) -> dict[str, int]:
-    """Rename the OBIS-keyed values we know; others are dropped."""
-    return {OBIS_TO_JSON[k]: v for k, v in values.items() if k in OBIS_TO_JSON}
+def obis_to_json(values: Mapping[int, int]) -> dict[str, int]:
+    """Rename the OBIS-keyed values we know; others are dropped. Known ones must be ints."""
+    return {
+        OBIS_TO_JSON[key]: _int(OBIS_TO_JSON[key], value)
+        for key, value in _items(values)
+        if isinstance(key, int) and not isinstance(key, bool) and key in OBIS_TO_JSON
+    }
+
+
+def _items(values: object) -> list[tuple[object, object]]:
+    if not isinstance(values, Mapping):
+        raise KsemProtocolError(f"OBIS values are a {type(values).__name__}, not a mapping")
+    return list(values.items())
+
+
+def _int(name: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise KsemProtocolError(f"OBIS value {name} is a {type(value).__name__}, not an int")
+    return value

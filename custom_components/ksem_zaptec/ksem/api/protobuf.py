@@ -7,18 +7,23 @@ requires. Schema (ksem-api.md §4.2.5):
            map<uint64, uint64> values = 4; map<string, FlexValue> flexValues = 5; }
     FlexValue { int64 int_value = 1; string string_value = 2; }
 Values are uint64 on the wire and are reinterpreted as signed int64 (§4.2.7).
+
+Total: any input gives GDRs with int64 values and a timestamp inside the models' window (or
+None), or raises KsemProtocolError.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 from .exceptions import KsemProtocolError
+from .models import utc_timestamp
 
 # Field numbers of GDR (gdr.proto).
 _GDR_ID, _GDR_STATUS, _GDR_TIMESTAMP, _GDR_VALUES, _GDR_FLEX = 1, 2, 3, 4, 5
 _MAX_VARINT_SHIFT = 63
+_UINT64 = (1 << 64) - 1
 
 _VARINT = 0
 _I64 = 1
@@ -54,7 +59,8 @@ def _varint(buf: bytes, pos: int) -> tuple[int, int]:
         pos += 1
         result |= (byte & 0x7F) << shift
         if not byte & 0x80:
-            return result, pos
+            # A 10th byte carries 7 bits; as protobuf does, keep only the low 64.
+            return result & _UINT64, pos
         shift += 7
 
 
@@ -105,10 +111,11 @@ def _decode_gdr(buf: bytes) -> Gdr:
         elif number == _GDR_STATUS:
             gdr.status = _STATUS_NAMES.get(_int(value), "STATUS_UNKNOWN")
         elif number == _GDR_TIMESTAMP:
+            # google.protobuf.Timestamp: int64 seconds, int32 nanos (sign-extended on the wire).
             ts = dict(_fields(_bytes(value)))
-            seconds = _int(ts.get(1, 0))
-            nanos = _int(ts.get(2, 0))
-            gdr.timestamp = datetime.fromtimestamp(seconds + nanos / 1e9, tz=UTC)
+            seconds = _signed64(_int(ts.get(1, 0)))
+            nanos = _signed64(_int(ts.get(2, 0)))
+            gdr.timestamp = utc_timestamp(seconds, nanos)
         elif number == _GDR_VALUES:
             entry = dict(_fields(_bytes(value)))
             gdr.values[_int(entry.get(1, 0))] = _signed64(_int(entry.get(2, 0)))

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import random
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,9 +21,9 @@ from .budget import RequestBudget
 from .exceptions import (
     ZaptecAuthenticationError,
     ZaptecConnectionError,
-    ZaptecError,
     ZaptecForbiddenError,
     ZaptecNotFoundError,
+    ZaptecProtocolError,
     ZaptecRateLimitError,
     ZaptecResponseError,
 )
@@ -31,7 +33,12 @@ DEFAULT_BASE_URL: Final = "https://api.zaptec.com"
 PAGE_SIZE: Final = 100  # the most Zaptec serves per page since 2025-03
 _MAX_PAGES: Final = 1000  # guard against a server that never stops paging
 _TRANSIENT: Final = frozenset({429, 502, 503, 504})
-_DEFAULT_EXPIRES_IN: Final = 3600  # only if a token reply lacks expires_in (never seen)
+_DEFAULT_EXPIRES_IN: Final = 3600.0  # only if a token reply lacks expires_in (never seen)
+# A token lifetime outside these bounds is not believed (a day is far above Zaptec's hour).
+_MIN_EXPIRES_IN: Final = 60.0
+_MAX_EXPIRES_IN: Final = 86400.0
+_DELTA_SECONDS: Final = re.compile(r"\s*\d+(\.\d+)?\s*")
+_MAX_RETRY_AFTER: Final = 86400.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,12 +48,12 @@ class ClientTuning:
     rate: float = 5.0  # requests per second (Zaptec's limit is 10 per account)
     max_in_flight: int = 3
     timeout: float = 15.0
-    max_attempts: int = 4
-    backoff_base: float = 1.0
-    backoff_cap: float = 60.0
-    # A longer wait is not slept inside the client: the caller gets ZaptecRateLimitError and
-    # schedules its next try (a coordinator passes it on as UpdateFailed(retry_after=...)).
-    max_retry_wait: float = 30.0
+    # A cloud-wide fault (429, 502/503/504, a timeout, no connection) pauses every request of
+    # the account: `pause_base` after the first fault, doubling per further fault up to
+    # `pause_cap`; a longer Retry-After is honoured as it is, never shortened. Nothing is
+    # retried inside a call, so a fault never costs more requests than health.
+    pause_base: float = 60.0
+    pause_cap: float = 600.0
     token_margin: float = 120.0  # log in again this long before the token expires
     confirm_delay: float = 2.0  # second read-back after a write, if the first one is stale
 
@@ -57,20 +64,26 @@ def _monotonic() -> float:
 
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
-    """Seconds to wait from a `Retry-After` header (delta seconds or an HTTP date)."""
+    """Seconds to wait from a `Retry-After` header (delta seconds or an HTTP date).
+
+    None when the header is missing or unusable; at most a day (a longer wait is more likely
+    a broken header than a real request, and the account must come back some day).
+    """
     if not value:
         return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except TypeError, ValueError:
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+    if _DELTA_SECONDS.fullmatch(value):
+        seconds = float(value)
+    else:
+        try:
+            when = parsedate_to_datetime(value)
+        except TypeError, ValueError:
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - (now or datetime.now(UTC))).total_seconds()
+    if not math.isfinite(seconds):
+        seconds = _MAX_RETRY_AFTER
+    return min(max(0.0, seconds), _MAX_RETRY_AFTER)
 
 
 def _json_or_none(text: str) -> Any:
@@ -78,8 +91,17 @@ def _json_or_none(text: str) -> Any:
         return None
     try:
         return json.loads(text)
-    except ValueError:
+    except ValueError, RecursionError:
         return None
+
+
+def _token_lifetime(expires_in: Any) -> float:
+    """Seconds a new token lives: the reply's `expires_in` if it is a sane number."""
+    if isinstance(expires_in, bool) or not isinstance(expires_in, int | float):
+        return _DEFAULT_EXPIRES_IN
+    if not math.isfinite(expires_in):
+        return _DEFAULT_EXPIRES_IN
+    return min(max(float(expires_in), _MIN_EXPIRES_IN), _MAX_EXPIRES_IN)
 
 
 def _error_fields(body: Any) -> tuple[int | None, str | None]:
@@ -89,10 +111,11 @@ def _error_fields(body: Any) -> tuple[int | None, str | None]:
     lowered = {str(key).lower(): value for key, value in body.items()}
     code = lowered.get("code", lowered.get("errorcode"))
     details = lowered.get("details", lowered.get("message", lowered.get("error_description")))
-    return (
-        code if isinstance(code, int) and not isinstance(code, bool) else None,
-        str(details) if details else None,
-    )
+    try:
+        text = str(details) if details else None
+    except ValueError:  # an int too long to print
+        text = None
+    return code if isinstance(code, int) and not isinstance(code, bool) else None, text
 
 
 def _error_for(status: int, body: Any, path: str) -> ZaptecResponseError:
@@ -139,7 +162,19 @@ class ZaptecClient:
         self._token: str | None = None
         self._token_expires_at = 0.0
         self._login_lock = asyncio.Lock()
+        self._faults = 0  # cloud-wide faults in a row; the pause doubles with each
+        self._paused_until = 0.0
+        self._pause_rate_limited = False
+        self._probing = False  # the one request sent after a pause is under way
         self.request_count = 0  # every HTTP request sent, for diagnostics and the bench
+
+    def uses(self, username: str, password: str, base_url: str) -> bool:
+        """True when this client was made for these credentials and this cloud."""
+        return (username, password, base_url.rstrip("/")) == (
+            self._username,
+            self._password,
+            self._base_url,
+        )
 
     # -- authentication -------------------------------------------------------------------
 
@@ -168,13 +203,8 @@ class ZaptecClient:
         token = body.get("access_token")
         token_type = str(body.get("token_type", "bearer"))
         if not isinstance(token, str) or not token or token_type.lower() != "bearer":
-            raise ZaptecError("Login reply without a bearer token")
-        expires_in = body.get("expires_in")
-        lifetime = (
-            float(expires_in)
-            if isinstance(expires_in, int | float) and not isinstance(expires_in, bool)
-            else _DEFAULT_EXPIRES_IN
-        )
+            raise ZaptecProtocolError("Login reply without a bearer token")
+        lifetime = _token_lifetime(body.get("expires_in"))
         self._token = token
         margin = min(self.tuning.token_margin, lifetime / 2)
         self._token_expires_at = self._clock() + lifetime - margin
@@ -193,10 +223,40 @@ class ZaptecClient:
 
     # -- HTTP -------------------------------------------------------------------------------
 
-    def _backoff(self, attempt: int, retry_after: float | None) -> float:
-        wait: float = min(self.tuning.backoff_cap, self.tuning.backoff_base * 2.0 ** (attempt - 1))
+    @property
+    def paused_for(self) -> float:
+        """Seconds until requests may be sent again after a cloud-wide fault (0 if none)."""
+        return max(self._paused_until - self._clock(), 0.0)
+
+    def _pause(self, retry_after: float | None, *, rate_limited: bool) -> float:
+        """Pause the account after a cloud-wide fault; returns the seconds to wait."""
+        now = self._clock()
+        if now >= self._paused_until:
+            self._faults += 1  # several requests failing in one burst count as one fault
+            self._pause_rate_limited = False
+        wait: float = min(self.tuning.pause_cap, self.tuning.pause_base * 2.0 ** (self._faults - 1))
         wait *= 1 + random.uniform(0, 0.1)  # noqa: S311 - jitter, not crypto
-        return max(wait, retry_after or 0.0)
+        wait = max(wait, retry_after or 0.0)
+        self._paused_until = max(self._paused_until, now + wait)
+        self._pause_rate_limited = self._pause_rate_limited or rate_limited
+        return self._paused_until - now
+
+    def _check_pause(self, method: str, path: str) -> None:
+        """Raise at once, sending nothing, while the account is paused or a probe is out.
+
+        After a pause the first request is a probe: until it succeeds (or fails and pauses the
+        account again), every other request waits, so a recovering cloud sees one request,
+        not every charger that became due meanwhile.
+        """
+        remaining = self.paused_for
+        if remaining <= 0 and not self._probing:
+            return
+        if remaining <= 0:
+            remaining = self.tuning.timeout  # the probe's answer comes within its timeout
+        message = f"{method} {path} not sent: waiting {remaining:.0f} s after a cloud fault"
+        if self._pause_rate_limited:
+            raise ZaptecRateLimitError(message, retry_after=remaining)
+        raise ZaptecConnectionError(message, retry_after=remaining)
 
     async def _send(
         self,
@@ -208,53 +268,49 @@ class ZaptecClient:
         data: dict[str, str] | None = None,
         token: str | None,
     ) -> _Reply:
-        """Send one request, retrying transient failures; returns any non-transient reply."""
-        is_write = method != "GET" and path != "/oauth/token"
+        """Send one request; a cloud-wide fault raises and pauses the account."""
+        self._check_pause(method, path)
         headers = {"Accept": "application/json", "User-Agent": self._user_agent}
         if token is not None:
             headers["Authorization"] = f"Bearer {token}"
-        attempt = 0
-        while True:
-            attempt += 1
-            last_try = attempt >= self.tuning.max_attempts
-            try:
-                async with self._budget.slot():
-                    self.request_count += 1
-                    async with self._session.request(
-                        method,
-                        self._base_url + path,
-                        params=params,
-                        json=json_body,
-                        data=data,
-                        headers=headers,
-                        timeout=aiohttp.ClientTimeout(total=self.tuning.timeout),
-                    ) as response:
-                        text = await response.text()
-                        reply = _Reply(
-                            response.status,
-                            _json_or_none(text),
-                            text,
-                            parse_retry_after(response.headers.get("Retry-After")),
-                        )
-            except (TimeoutError, aiohttp.ClientError) as err:
-                # A write that timed out may have been executed: never send it twice.
-                if is_write or last_try:
-                    raise ZaptecConnectionError(f"{method} {path} failed: {err!r}") from err
-                await asyncio.sleep(self._backoff(attempt, None))
-                continue
-            if reply.status not in _TRANSIENT:
-                return reply
-            # Writes: retry a 429 (not executed) and gateway errors without a JSON body
-            # (never reached the API); anything else might have been executed.
-            retryable = reply.status == 429 or not is_write or reply.body is None  # noqa: PLR2004
-            wait = self._backoff(attempt, reply.retry_after)
-            if retryable and not last_try and wait <= self.tuning.max_retry_wait:
-                await asyncio.sleep(wait)
-                continue
+        probe = False
+        try:
+            async with self._budget.slot():
+                self._check_pause(method, path)  # a fault may have come while we waited
+                probe = self._probing = self._faults > 0
+                self.request_count += 1
+                async with self._session.request(
+                    method,
+                    self._base_url + path,
+                    params=params,
+                    json=json_body,
+                    data=data,
+                    headers=headers,
+                    timeout=aiohttp.ClientTimeout(total=self.tuning.timeout),
+                ) as response:
+                    text = await response.text()
+                    reply = _Reply(
+                        response.status,
+                        _json_or_none(text),
+                        text,
+                        parse_retry_after(response.headers.get("Retry-After")),
+                    )
+        except (TimeoutError, aiohttp.ClientError) as err:
+            wait = self._pause(None, rate_limited=False)
+            raise ZaptecConnectionError(
+                f"{method} {path} failed: {err!r}", retry_after=wait
+            ) from err
+        finally:
+            if probe:
+                self._probing = False
+        if reply.status in _TRANSIENT:
+            wait = self._pause(reply.retry_after, rate_limited=reply.status == 429)  # noqa: PLR2004
             message = f"{method} {path}: HTTP {reply.status}"
             if reply.status == 429:  # noqa: PLR2004
                 raise ZaptecRateLimitError(message, retry_after=wait)
-            raise ZaptecConnectionError(message)
+            raise ZaptecConnectionError(message, retry_after=wait)
+        self._faults = 0
+        return reply
 
     async def request(self, method: str, path: str, *, json_body: Any = None) -> Any:
         """Authenticated request: 401 logs in once more; error statuses raise; returns JSON."""
@@ -278,7 +334,7 @@ class ZaptecClient:
                 return body
             data = body.get("Data") if isinstance(body, dict) else None
             if not isinstance(data, list):
-                raise ZaptecError(f"GET {path}: no Data list in the reply")
+                raise ZaptecProtocolError(f"GET {path}: no Data list in the reply")
             items.extend(data)
             pages = body.get("Pages")
             if isinstance(pages, int) and not isinstance(pages, bool):
@@ -328,7 +384,7 @@ class ZaptecClient:
         """`/api/constants` (enums and ids)."""
         body = await self.request("GET", "/api/constants")
         if not isinstance(body, dict):
-            raise ZaptecError("GET /api/constants: not an object")
+            raise ZaptecProtocolError("GET /api/constants: not an object")
         return body
 
     # -- undocumented writes (see portal_writes.py) -----------------------------------------

@@ -8,7 +8,16 @@ class ZaptecError(Exception):
 
 
 class ZaptecConnectionError(ZaptecError):
-    """The cloud could not be reached, timed out, or answered with a transient error."""
+    """The cloud could not be reached, timed out, or answered with a transient error.
+
+    `retry_after` is how long the client pauses the account before it sends anything again
+    (seconds), so the caller can schedule its next try for when that is over.
+    """
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        """Keep the wait (seconds), if the client paused the account."""
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class ZaptecAuthenticationError(ZaptecError):
@@ -16,12 +25,11 @@ class ZaptecAuthenticationError(ZaptecError):
 
 
 class ZaptecRateLimitError(ZaptecConnectionError):
-    """HTTP 429 and the retries are used up; `retry_after` is the wait the server asked for."""
+    """HTTP 429: Zaptec asked the account to slow down (the client pauses all its requests)."""
 
-    def __init__(self, message: str, retry_after: float | None) -> None:
-        """Keep the wait (seconds) so the caller can schedule its next try."""
-        super().__init__(message)
-        self.retry_after = retry_after
+
+class ZaptecProtocolError(ZaptecError):
+    """The cloud's answer has an unexpected shape (for example an object without a usable Id)."""
 
 
 class ZaptecResponseError(ZaptecError):

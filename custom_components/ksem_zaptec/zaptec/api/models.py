@@ -1,18 +1,30 @@
-"""Typed models of the Zaptec cloud JSON, parsed leniently.
+"""Typed models of the Zaptec cloud JSON, parsed leniently but totally.
 
 Only `Id` is required. Every other field may be missing (for example `AuthenticationType` on
 installations where the account has the User role only), so each has a safe default.
+
+Every parser returns a valid typed value or raises `ZaptecProtocolError`: no NaN or infinity,
+no number outside `PLAUSIBLE_LIMITS`, no timestamp outside [2000-01-01, 2100-01-01) UTC. A
+value that parses but that physics rejects becomes None (unknown), with one debug line.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import math
+import re
+import reprlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import IntEnum, IntFlag
-from typing import Any
+from types import MappingProxyType
+from typing import Any, Final
 
-from .exceptions import ZaptecError
+from .exceptions import ZaptecProtocolError
+
+_LOGGER = logging.getLogger(__name__)
 
 
 class UserRole(IntFlag):
@@ -74,6 +86,58 @@ class Observation(IntEnum):
     COMPUTER_SOFTWARE_VERSION = 911
 
 
+@dataclass(frozen=True, slots=True)
+class Limit:
+    """The closed range [low, high] a value must lie in to be believed."""
+
+    low: float
+    high: float
+    unit: str
+    why: str
+
+    def __contains__(self, value: float) -> bool:
+        """Whether `value` is physically plausible."""
+        return self.low <= value <= self.high
+
+
+# The one table of plausibility limits: an observation (charger state) or a JSON field name
+# (installation/charger list and detail) -> the range its value must lie in. Generous on
+# purpose: they catch garbage (1e30 kWh, a kilovolt), not unusual but real readings.
+_PHASE_VOLTAGE: Final = Limit(0, 500, "V", "230/400 V grids; never twice the nominal voltage")
+_PHASE_CURRENT: Final = Limit(0, 100, "A", "a Zaptec charger delivers at most 32 A per phase")
+_INSTALLATION_CURRENT: Final = Limit(0, 1000, "A", "no home or car park fuse reaches 1000 A")
+_LIFETIME_ENERGY: Final = Limit(0, 1e7, "kWh", "22 kW day and night for 50 years is 9.6e6 kWh")
+_FLAG: Final = Limit(0, 1, "", "a 0/1 flag")
+PLAUSIBLE_LIMITS: Final[Mapping[Observation | str, Limit]] = MappingProxyType(
+    {
+        Observation.IS_ONLINE: _FLAG,
+        Observation.AUTHENTICATION_REQUIRED: _FLAG,
+        Observation.VOLTAGE_PHASE1: _PHASE_VOLTAGE,
+        Observation.VOLTAGE_PHASE2: _PHASE_VOLTAGE,
+        Observation.VOLTAGE_PHASE3: _PHASE_VOLTAGE,
+        Observation.CURRENT_PHASE1: _PHASE_CURRENT,
+        Observation.CURRENT_PHASE2: _PHASE_CURRENT,
+        Observation.CURRENT_PHASE3: _PHASE_CURRENT,
+        Observation.TOTAL_CHARGE_POWER: Limit(
+            0, 100_000, "W", "3 x 32 A x 230 V is 22 kW; a charger does not feed back"
+        ),
+        Observation.TOTAL_CHARGE_POWER_SESSION: Limit(
+            0, 1000, "kWh", "one session; the largest car batteries hold about 200 kWh"
+        ),
+        Observation.SIGNED_METER_VALUE: _LIFETIME_ENERGY,  # the OCMF reading, RD[].RV
+        Observation.CHARGE_CURRENT_SET: _INSTALLATION_CURRENT,
+        Observation.CHARGER_OPERATION_MODE: Limit(
+            0, 5, "", "an OperatingMode value; `operating_mode` checks membership too"
+        ),
+        "AvailableCurrentPhase1": _INSTALLATION_CURRENT,
+        "AvailableCurrentPhase2": _INSTALLATION_CURRENT,
+        "AvailableCurrentPhase3": _INSTALLATION_CURRENT,
+        "MaxCurrent": _INSTALLATION_CURRENT,
+        "SignedMeterValueKwh": _LIFETIME_ENERGY,
+    }
+)
+
+
 # Serial number prefixes per model (Zaptec's "identify device types" list).
 _MODEL_PREFIXES: dict[str, tuple[str, ...]] = {
     "Zaptec Pro": ("ZCS", "ZPR", "ZCH", "ZPG"),
@@ -82,10 +146,24 @@ _MODEL_PREFIXES: dict[str, tuple[str, ...]] = {
     "Zaptec Sense": ("APH", "APG", "APM"),
 }
 
+# Zaptec ids are uuids; whatever else comes, it goes into URL paths and unique ids, so only
+# URL-safe characters (no "/", "?", "%", spaces) are accepted.
+_ID: Final = re.compile(r"[A-Za-z0-9_.~-]{1,128}", re.ASCII)
+# Plain decimal notation only: float() would also take "nan", "1_000" and non-ASCII digits.
+_DECIMAL: Final = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?", re.ASCII)
+_INTEGER: Final = re.compile(r"[+-]?[0-9]{1,19}", re.ASCII)
+# The cloud is .NET: its int fields are 32 bits.
+_INT32_LOW: Final = -(2**31)
+_INT32_HIGH: Final = 2**31
+_KNOWN_ROLES: Final = UserRole.USER | UserRole.OWNER | UserRole.MAINTAINER | UserRole.ADMINISTRATOR
+_OPERATING_MODES: Final = frozenset(OperatingMode)
+_EARLIEST: Final = datetime(2000, 1, 1, tzinfo=UTC)
+_LATEST: Final = datetime(2100, 1, 1, tzinfo=UTC)
+
 
 def model_from_serial(serial: str | None) -> str | None:
     """Return the product name for a serial number, or None when the prefix is unknown."""
-    if not serial:
+    if not isinstance(serial, str) or not serial:
         return None
     prefix = serial[:3].upper()
     for model, prefixes in _MODEL_PREFIXES.items():
@@ -94,29 +172,84 @@ def model_from_serial(serial: str | None) -> str | None:
     return None
 
 
+def _name(key: Observation | str) -> str:
+    return key.name if isinstance(key, Observation) else key
+
+
+def _finite(value: Any) -> float | None:
+    """A JSON number or a decimal string as a finite float; None for anything else."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        value = value.strip()
+        if not _DECIMAL.fullmatch(value):
+            return None
+    elif not isinstance(value, int | float):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:  # an int beyond the float range
+        return None
+    # + 0.0 turns "-0" into 0.0: Home Assistant would show "-0.0".
+    return number + 0.0 if math.isfinite(number) else None
+
+
+def _plausible(key: Observation | str, value: float | None) -> float | None:
+    """`value` if it lies within the limit of `key` (or `key` has none), else None."""
+    limit = PLAUSIBLE_LIMITS.get(key)
+    if value is None or limit is None or value in limit:
+        return value
+    _LOGGER.debug(
+        "Ignoring %s = %s %s: outside the plausible %s..%s",
+        _name(key),
+        value,
+        limit.unit,
+        limit.low,
+        limit.high,
+    )
+    return None
+
+
+def _operating_mode(value: float | None) -> int | None:
+    """A known `OperatingMode` value as an int, else None."""
+    if value is None:
+        return None
+    if value.is_integer() and int(value) in _OPERATING_MODES:
+        return int(value)
+    _LOGGER.debug("Ignoring operating mode %s: not a known mode", value)
+    return None
+
+
+def _id(value: Any) -> str | None:
+    if isinstance(value, str) and _ID.fullmatch(value) and value.strip("."):
+        return value
+    return None
+
+
 def _str(data: dict[str, Any], key: str) -> str | None:
     value = data.get(key)
-    return None if value is None else str(value)
+    return value if isinstance(value, str) else None
 
 
 def _int(data: dict[str, Any], key: str) -> int | None:
     value = data.get(key)
-    if value is None or isinstance(value, bool):
+    if isinstance(value, bool):
         return None
-    try:
-        return int(value)
-    except TypeError, ValueError:
+    if isinstance(value, str):
+        value = value.strip()
+        number = int(value) if _INTEGER.fullmatch(value) else None
+    elif isinstance(value, int):
+        number = int(value)  # a plain int, also for int subclasses such as enums
+    elif isinstance(value, float) and value.is_integer():
+        number = int(value)
+    else:
         return None
+    return number if number is not None and _INT32_LOW <= number < _INT32_HIGH else None
 
 
 def _float(data: dict[str, Any], key: str) -> float | None:
-    value = data.get(key)
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        return float(value)
-    except TypeError, ValueError:
-        return None
+    """A float field of a list/detail object, within its `PLAUSIBLE_LIMITS`."""
+    return _plausible(key, _finite(data.get(key)))
 
 
 def _bool(data: dict[str, Any], key: str) -> bool | None:
@@ -124,10 +257,26 @@ def _bool(data: dict[str, Any], key: str) -> bool | None:
     return value if isinstance(value, bool) else None
 
 
+def _list(data: dict[str, Any], key: str) -> list[Any]:
+    value = data.get(key)
+    return value if isinstance(value, list) else []
+
+
+def _roles(data: dict[str, Any]) -> UserRole:
+    bits = _int(data, "CurrentUserRoles")
+    if bits is None or bits < 0:
+        return UserRole.NONE
+    # Bits we do not know (Onboarding, DeviceAdministrator, ...) grant us nothing.
+    return UserRole(bits & _KNOWN_ROLES)
+
+
 def _require_id(data: Any, what: str) -> str:
-    if not isinstance(data, dict) or not data.get("Id"):
-        raise ZaptecError(f"{what} without an Id: {str(data)[:80]}")
-    return str(data["Id"])
+    identifier = _id(data.get("Id")) if isinstance(data, dict) else None
+    if identifier is None:
+        raise ZaptecProtocolError(
+            f"{what} without an Id (or an unusable one): {reprlib.repr(data)}"
+        )
+    return identifier
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,16 +309,16 @@ class Installation:
         """Parse an installation from `/api/installation` or `/api/installation/{id}`."""
         installation_id = _require_id(data, "Installation")
         users = tuple(
-            InstallationUser(str(user["UserId"]), _str(user, "UserFullName"))
-            for user in data.get("InstallationUsers") or ()
-            if isinstance(user, dict) and user.get("UserId")
+            InstallationUser(user_id, _str(user, "UserFullName"))
+            for user in _list(data, "InstallationUsers")
+            if isinstance(user, dict) and (user_id := _id(user.get("UserId"))) is not None
         )
         # The support group logo can be hundreds of kB of base64: never keep it.
         raw = {key: value for key, value in data.items() if key != "SupportGroup"}
         return cls(
             id=installation_id,
             name=_str(data, "Name") or installation_id,
-            roles=UserRole(_int(data, "CurrentUserRoles") or 0),
+            roles=_roles(data),
             authentication_type=_int(data, "AuthenticationType"),
             is_required_authentication=_bool(data, "IsRequiredAuthentication"),
             available_current_phase1=_float(data, "AvailableCurrentPhase1"),
@@ -209,13 +358,13 @@ class Charger:
             id=charger_id,
             name=_str(data, "Name") or charger_id,
             serial=_str(data, "DeviceId") or _str(data, "SerialNo"),
-            installation_id=_str(data, "InstallationId"),
+            installation_id=_id(data.get("InstallationId")),
             device_type=_int(data, "DeviceType"),
-            roles=UserRole(_int(data, "CurrentUserRoles") or 0),
+            roles=_roles(data),
             authentication_type=_int(data, "AuthenticationType"),
             is_authorization_required=_bool(data, "IsAuthorizationRequired"),
             authentication_disabled=_bool(data, "PropertyAuthenticationDisabled"),
-            operating_mode=_int(data, "OperatingMode"),
+            operating_mode=_operating_mode(_finite(data.get("OperatingMode"))),
             is_online=_bool(data, "IsOnline"),
             signed_meter_value_kwh=_float(data, "SignedMeterValueKwh"),
             active=_bool(data, "Active"),
@@ -248,22 +397,22 @@ class Hierarchy:
 
     @classmethod
     def from_api(cls, installation_id: str, data: Any) -> Hierarchy:
-        """Parse `/api/installation/{id}/hierarchy`; missing or empty parts are fine."""
+        """Parse `/api/installation/{id}/hierarchy`; missing, empty or odd parts are skipped."""
         circuits: dict[str, tuple[HierarchyCharger, ...]] = {}
-        if isinstance(data, dict):
-            for circuit in data.get("Circuits") or ():
-                if not isinstance(circuit, dict) or not circuit.get("Id"):
-                    continue
-                circuits[str(circuit["Id"])] = tuple(
-                    HierarchyCharger(
-                        id=str(charger["Id"]),
-                        name=_str(charger, "Name") or str(charger["Id"]),
-                        serial=_str(charger, "DeviceId"),
-                        device_type=_int(charger, "DeviceType"),
-                    )
-                    for charger in circuit.get("Chargers") or ()
-                    if isinstance(charger, dict) and charger.get("Id")
+        for circuit in _list(data, "Circuits") if isinstance(data, dict) else ():
+            circuit_id = _id(circuit.get("Id")) if isinstance(circuit, dict) else None
+            if circuit_id is None:
+                continue
+            circuits[circuit_id] = tuple(
+                HierarchyCharger(
+                    id=charger_id,
+                    name=_str(charger, "Name") or charger_id,
+                    serial=_str(charger, "DeviceId"),
+                    device_type=_int(charger, "DeviceType"),
                 )
+                for charger in _list(circuit, "Chargers")
+                if isinstance(charger, dict) and (charger_id := _id(charger.get("Id"))) is not None
+            )
         return cls(installation_id=installation_id, accessible=True, circuits=circuits)
 
     @property
@@ -288,7 +437,10 @@ def _parse_timestamp(text: Any) -> datetime | None:
     except ValueError:
         return None
     # Zaptec sends UTC without an offset.
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    # Outside this window the clock of the charger or the cloud is wrong.
+    return parsed if _EARLIEST <= parsed < _LATEST else None
 
 
 def _known_observation(state_id: int) -> Observation | None:
@@ -327,28 +479,28 @@ class ChargerState:
         return item.value if item is not None and item.value not in (None, "") else None
 
     def number(self, observation: Observation) -> float | None:
-        """An observation parsed as a number, None when missing or not a number."""
+        """An observation as a finite, plausible number; None when missing or not believable."""
+        return _plausible(observation, _finite(self.text(observation)))
+
+    def flag(self, observation: Observation) -> bool | None:
+        """An observation "1"/"0" (or "true"/"false") as a bool; None for anything else."""
         text = self.text(observation)
         if text is None:
             return None
-        try:
-            return float(text)
-        except ValueError:
-            return None
-
-    def flag(self, observation: Observation) -> bool | None:
-        """An observation "1"/"0" (or "true"/"false") as a bool."""
+        word = {"true": True, "false": False}.get(text.strip().lower())
+        if word is not None:
+            return word
         number = self.number(observation)
+        if number in {0, 1}:
+            return number == 1
         if number is not None:
-            return number != 0
-        text = (self.text(observation) or "").lower()
-        return {"true": True, "false": False}.get(text)
+            _LOGGER.debug("Ignoring %s = %s: not a 0/1 flag", observation.name, number)
+        return None
 
     @property
     def operating_mode(self) -> int | None:
-        """Observation 710 as an int."""
-        number = self.number(Observation.CHARGER_OPERATION_MODE)
-        return None if number is None else int(number)
+        """Observation 710 as an int, None unless it is a known `OperatingMode` value."""
+        return _operating_mode(self.number(Observation.CHARGER_OPERATION_MODE))
 
     @property
     def meter_reading_kwh(self) -> float | None:
@@ -356,17 +508,58 @@ class ChargerState:
         return parse_ocmf_reading(self.text(Observation.SIGNED_METER_VALUE))
 
 
-def parse_ocmf_reading(text: str | None) -> float | None:
-    """Largest `RD[].RV` of an OCMF record `OCMF|{json}|{signature}` (kWh), None if unusable."""
-    if not text or not text.startswith("OCMF|"):
-        return None
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a meter reading")
+
+
+# Python's json takes NaN/Infinity literals by default; OCMF (strict JSON) has none.
+_OCMF_JSON: Final = json.JSONDecoder(parse_constant=_reject_constant)
+# OCMF `RU`: the unit of `RV`. Zaptec sends kWh; a record without `RU` is taken as kWh.
+_OCMF_DIVISORS: Final = {"kwh": 1, "wh": 1000}
+
+
+def _ocmf_payload(record: str) -> Any:
+    """The JSON between `OCMF|` and the `|{signature}` part, None if it is not JSON."""
+    body = record.removeprefix("OCMF|").lstrip()
     try:
-        payload = json.loads(text.split("|")[1])
-    except ValueError:
+        payload, end = _OCMF_JSON.raw_decode(body)
+    except ValueError, RecursionError:
         return None
-    readings: list[float] = []
-    for reading in payload.get("RD") or () if isinstance(payload, dict) else ():
-        value = reading.get("RV") if isinstance(reading, dict) else None
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            readings.append(float(value))
-    return max(readings) if readings else None
+    return payload if body[end:].lstrip()[:1] in {"", "|"} else None
+
+
+def _ocmf_kwh(reading: Any) -> float | None:
+    """`RV` of one `RD` entry in kWh; NaN for an energy reading that is not a finite number.
+
+    None: not an energy reading we understand (no number, or a unit other than kWh/Wh).
+    """
+    if not isinstance(reading, dict):
+        return None
+    value, unit = reading.get("RV"), reading.get("RU", "kWh")
+    if isinstance(value, bool) or not isinstance(value, int | float) or not isinstance(unit, str):
+        return None
+    divisor = _OCMF_DIVISORS.get(unit.strip().lower())
+    if divisor is None:
+        return None
+    number = _finite(value)
+    return math.nan if number is None else number / divisor + 0.0
+
+
+def parse_ocmf_reading(text: str | None) -> float | None:
+    """Largest `RD[].RV` of an OCMF record `OCMF|{json}|{signature}` (kWh), None if unusable.
+
+    One implausible energy reading (not finite, negative, beyond `PLAUSIBLE_LIMITS`) makes the
+    whole record unknown: the record itself is not to be trusted then.
+    """
+    if not isinstance(text, str) or not text.startswith("OCMF|"):
+        return None
+    payload = _ocmf_payload(text)
+    entries = _list(payload, "RD") if isinstance(payload, dict) else []
+    readings = [kwh for kwh in map(_ocmf_kwh, entries) if kwh is not None]
+    if not readings:
+        return None
+    limit = PLAUSIBLE_LIMITS[Observation.SIGNED_METER_VALUE]
+    if not all(kwh in limit for kwh in readings):  # NaN is never in a limit
+        _LOGGER.debug("Ignoring OCMF record with implausible readings %s kWh", readings)
+        return None
+    return max(readings)
