@@ -1,10 +1,11 @@
-"""Simulated KOSTAL Smart Energy Meter (KSEM G2): the HTTP/WebSocket API of ksem-api.md.
+"""Simulated KOSTAL Smart Energy Meter (KSEM G2): the HTTP/WebSocket API of docs/ksem.md.
 
 - web-login (password -> admin JWT), the `access-token` app (HA's guessed request at
   `TOKEN_REQUEST_PATH`, the web UI's list/add/authorize/revoke), tokens pending -> authorized
   -> revoked, 401 (empty body) for pending/revoked tokens, 429 on more than one POST per
   second on token routes;
-- the JSON interface (milli-units, the ksem-api.md §4.3 example by default), device-settings;
+- the JSON interface (milli-units; by default the example of docs/ksem.md#json-interface),
+  device-settings;
 - the protobuf data-transfer WebSocket (first frame `Bearer <token>`, close 1008 on refusal);
 - a small web UI at `/` (log in, Profile -> Access tokens, key icon to authorize, revoke);
 - a control API under `/_sim/` for tests and people (values, tokens, flags, offline) and for
@@ -68,7 +69,7 @@ _FLAGS_WITH_SIDE_EFFECTS = frozenset({"offline", "unreachable"})
 
 
 def default_values() -> dict[str, int]:
-    """The abridged real response of ksem-api.md §4.3, completed with plausible phases.
+    """The abridged real response of docs/ksem.md#json-interface, completed with plausible phases.
 
     The export counters are not 0 as in that (consumption-only) sample: a KOSTAL PV system
     exports, and a counter of 0 reads as "unknown" (the integration's glitch rule).

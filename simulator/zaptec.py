@@ -1,6 +1,6 @@
 """Simulated Zaptec cloud: login, paged lists, details, state, the two portal writes.
 
-Speaks the wire format of zaptec-api.md (PascalCase JSON, `{Pages, Data}` pages, string
+Speaks the wire format of docs/zaptec.md (PascalCase JSON, `{Pages, Data}` pages, string
 observation values, 400 on a bad password, 401 on an expired token, 429 over 10 requests per
 second, 204 hierarchy without access). Everything under `/_sim/` is the control API used by
 tests, the fault benchmark and people trying the development instance: faults (an error

@@ -55,3 +55,27 @@ def test_shapes_home_assistant_reads() -> None:
         assert set(value) == {"message"}, key
     for key, value in strings["issues"].items():
         assert {"title", "description"} <= set(value), key
+
+
+@pytest.mark.parametrize("language", ["en", *LANGUAGES])
+def test_authorize_progress_reads_centred(language: str) -> None:
+    """HA centres a progress step's text: a numbered list's short last item floats alone.
+
+    So the pairing instructions are short paragraphs, each one line or two in the dialog.
+    """
+    strings = json.loads((TRANSLATIONS / f"{language}.json").read_text())
+    text = strings["config"]["progress"]["ksem_wait_for_authorization"]
+    for paragraph in text.split("\n\n"):
+        assert "\n" not in paragraph, paragraph
+        assert not re.match(r"\s*(\d+[.)]|[-*+])\s", paragraph), paragraph
+        assert len(PLACEHOLDER.sub("x", paragraph)) <= 110, paragraph
+
+
+@pytest.mark.parametrize("language", ["en", *LANGUAGES])
+def test_already_configured_says_which_kind(language: str) -> None:
+    """One text per kind: a meter names the entry it is set up as, an account does not."""
+    abort = json.loads((TRANSLATIONS / f"{language}.json").read_text())["config"]["abort"]
+    assert "already_configured" not in abort
+    assert PLACEHOLDER.findall(abort["ksem_already_configured"]) == ["title"]
+    assert "Zaptec" in abort["zaptec_already_configured"]
+    assert "Zaptec" not in abort["ksem_already_configured"]

@@ -6,6 +6,7 @@ from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers.device_registry import DeviceEntry
 
 from .const import CONF_KIND, KIND_KSEM
 from .ksem import diagnostics as ksem_diagnostics
@@ -19,3 +20,12 @@ async def async_get_config_entry_diagnostics(
     if entry.data[CONF_KIND] == KIND_KSEM:
         return await ksem_diagnostics.async_get_config_entry_diagnostics(hass, entry)
     return await zaptec_diagnostics.async_get_config_entry_diagnostics(hass, entry)
+
+
+async def async_get_device_diagnostics(
+    hass: HomeAssistant, entry: ConfigEntry, device: DeviceEntry
+) -> dict[str, Any]:
+    """Return the diagnostics of one device: a KSEM, a Zaptec charger or installation."""
+    if entry.data[CONF_KIND] == KIND_KSEM:
+        return await ksem_diagnostics.async_get_device_diagnostics(hass, entry, device)
+    return await zaptec_diagnostics.async_get_device_diagnostics(hass, entry, device)

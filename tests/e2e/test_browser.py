@@ -139,6 +139,8 @@ def test_add_ksem_through_the_ui(
     )
     token_name = pending[-1]["name"]
     expect(dialog.get_by_text(token_name, exact=True).first).to_be_visible()
+    # How the (centred) instructions read to the user.
+    page.screenshot(path=ARTIFACTS / "test_add_ksem_through_the_ui-authorize.png")
 
     # The user follows the link to the meter's web UI, in a second tab.
     with context.expect_page() as new_tab:
@@ -234,6 +236,7 @@ def test_dashboard_follows_the_simulators(
     sims.set_zaptec_charger(garage["id"], operating_mode=1, auth_disabled=False, power_w=0)
     sims.set_ksem_values(**{"active_power_+": 2_500_000, "active_power_-": 0})
     grid = _entity_id(ha, "sensor", f"{KSEM_DEFAULTS.serial}_grid_power")
+    frequency = _entity_id(ha, "sensor", f"{KSEM_DEFAULTS.serial}_frequency")
     mode = _entity_id(ha, "sensor", f"{garage['id']}_charger_mode")
     switch = _entity_id(ha, "switch", f"{garage['id']}_authorization_required")
     # Start from the simulator's defaults even after an earlier test changed the charger.
@@ -262,6 +265,7 @@ def test_dashboard_follows_the_simulators(
                                 "title": "Grid and charger",
                                 "entities": [
                                     {"entity": grid, "name": "Grid power"},
+                                    {"entity": frequency, "name": "Grid frequency"},
                                     {"entity": mode, "name": "Garage state"},
                                     {"entity": switch, "name": "Garage authorization"},
                                 ],
@@ -277,6 +281,8 @@ def test_dashboard_follows_the_simulators(
     page.get_by_role("link", name="E2E energy").click()
     page.wait_for_url("**/e2e-energy/**")
     expect_row_value(page, "Grid power", 2500, "W")
+    # Frequency as a user reads it: two decimals (HA's default for Hz would show "50 Hz").
+    expect(entity_row(page, "Grid frequency")).to_contain_text(re.compile(r"\d\.\d\d\s*Hz"))
     expect(entity_row(page, "Garage state")).to_contain_text(MODES["disconnected"])
     toggle = entity_row(page, "Garage authorization").get_by_role("switch")
     expect(toggle).to_be_checked()

@@ -46,7 +46,7 @@ VALUES = f"{BASE}/api/json/local/values/smart-meter"
 SETTINGS = f"{BASE}/api/device-settings"
 TOKEN_REQUEST = f"{BASE}/api/access-token/token"
 
-# The real response logged in evcc-io/evcc#16765 (ksem-api.md §4.3), abridged as there.
+# The real response logged in evcc-io/evcc#16765 (docs/ksem.md#json-interface), abridged as there.
 EXAMPLE = {
     "smart-meter": {
         "configuration_id": "84b60b",
@@ -122,7 +122,7 @@ def test_normalize_host_rejects(host: str) -> None:
 
 
 async def test_example_conversion(session: aiohttp.ClientSession, mocked: Any) -> None:
-    """§4.3: grid power 6730.1 W, import energy 124.5963 kWh, exactly."""
+    """The example: grid power 6730.1 W, import energy 124.5963 kWh, exactly."""
     mocked.get(VALUES, payload=EXAMPLE)
     values = await KsemClient("ksem.test", session, "tok").get_values()
     assert values.ok

@@ -271,19 +271,24 @@ async def test_already_configured(
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {"host": ksem.host})
     result = await _authorize_and_finish(hass, ksem, result)
     assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "already_configured"
+    # The meter's own text, naming the entry it is already set up as.
+    assert result["reason"] == "ksem_already_configured"
+    assert result["description_placeholders"] == {"title": ksem_entry.title}
 
 
 async def test_already_configured_by_hostname(
     hass: HomeAssistant, ksem_entry: MockConfigEntry
 ) -> None:
     ksem_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(ksem_entry, title="Basement meter")
     result = await _start(hass)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"host": f"ksem-{SERIAL}"}
     )
     assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "already_configured"
+    assert result["reason"] == "ksem_already_configured"
+    # The name the user gave the entry, so they find it in the list.
+    assert result["description_placeholders"] == {"title": "Basement meter"}
 
 
 async def test_no_serial_aborts(hass: HomeAssistant, ksem: RunningKsem) -> None:
@@ -334,7 +339,7 @@ async def test_dhcp_updates_known_host_or_ignores_others(
     result = await hass.config_entries.flow.async_init(
         DOMAIN, context={"source": SOURCE_DHCP}, data=info
     )
-    assert result["reason"] == "already_configured"
+    assert result["reason"] == "ksem_already_configured"
     assert ksem_entry.data["host"] == "10.0.0.9"
     info = DhcpServiceInfo(ip="10.0.0.8", hostname="ksem-renamed", macaddress="0050c2112234")
     result = await hass.config_entries.flow.async_init(

@@ -19,6 +19,7 @@ from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 from pytest_homeassistant_custom_component.components.diagnostics import (
     get_diagnostics_for_config_entry,
+    get_diagnostics_for_device,
 )
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from syrupy.assertion import SnapshotAssertion
@@ -266,6 +267,24 @@ async def test_diagnostics(
     """Through HA's diagnostics API: token, host and serial redacted."""
     await setup_polling_entry(hass, ksem, ksem_entry)
     diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, ksem_entry)
+    text = str(diagnostics)
+    assert ksem_entry.data["token"] not in text
+    assert SERIAL not in text
+    assert ksem.host not in text
+    assert diagnostics == snapshot(exclude=props("timestamp"))
+
+
+async def test_device_diagnostics(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    ksem: RunningKsem,
+    ksem_entry: MockConfigEntry,
+    snapshot: SnapshotAssertion,
+) -> None:
+    """The meter's "Download diagnostics": the meter, redacted like the entry's file."""
+    await setup_polling_entry(hass, ksem, ksem_entry)
+    [device] = dr.async_entries_for_config_entry(dr.async_get(hass), ksem_entry.entry_id)
+    diagnostics = await get_diagnostics_for_device(hass, hass_client, ksem_entry, device)
     text = str(diagnostics)
     assert ksem_entry.data["token"] not in text
     assert SERIAL not in text

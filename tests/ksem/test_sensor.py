@@ -64,8 +64,8 @@ async def test_defaults_and_units(
     ksem_entry: MockConfigEntry,
     entity_registry: er.EntityRegistry,
 ) -> None:
-    """The §4.3 example: 6730.1 W, 124.5963 kWh; per-phase sensors start disabled."""
-    ksem.sim.set_values(**{"active_energy_-": 0})  # as in the §4.3 sample
+    """The JSON-interface example (docs/ksem.md): 6730.1 W, 124.5963 kWh; phases disabled."""
+    ksem.sim.set_values(**{"active_energy_-": 0})  # as in that sample
     await setup_entry(hass, ksem_entry)
     assert hass.states.get(GRID).state == "6730.1"
     assert hass.states.get(IMPORT_ENERGY).state == "124.5963"

@@ -126,7 +126,9 @@ async def test_same_account_twice_aborts(
         flow_id, {CONF_USERNAME: "DEMO@example.com", CONF_PASSWORD: "whatever"}
     )
     assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "already_configured"
+    # The account's own text, not the meter's (which names an entry title).
+    assert result["reason"] == "zaptec_already_configured"
+    assert not result["description_placeholders"]
 
 
 async def test_reauth(

@@ -47,7 +47,7 @@ from .api import (
     TokenInfo,
 )
 
-# Default host name of a KSEM: ksem-<serial> (ksem-api.md §5.4).
+# Default host name of a KSEM: ksem-<serial> (docs/ksem.md#host-names).
 _SERIAL_FROM_HOSTNAME = re.compile(r"^(?:https?://)?ksem-(\d+)(?:[.:/]|$)", re.IGNORECASE)
 
 
@@ -78,6 +78,17 @@ class KsemFlowMixin(ConfigFlow):
             placeholders["token_name"] = self._ksem_token_name()
         return placeholders
 
+    def _ksem_abort_if_configured(self, updates: dict[str, Any] | None = None) -> None:
+        """Abort when this meter already has an entry, naming it: the user may have renamed it."""
+        existing = self.hass.config_entries.async_entry_for_domain_unique_id(
+            self.handler, str(self.unique_id)
+        )
+        self._abort_if_unique_id_configured(
+            updates=updates,
+            error="ksem_already_configured",
+            description_placeholders={"title": existing.title if existing else ""},
+        )
+
     # ---- 1. host ------------------------------------------------------------------------------
 
     async def _ksem_probe(self) -> str | None:
@@ -106,7 +117,7 @@ class KsemFlowMixin(ConfigFlow):
             self._ksem_host = user_input[CONF_HOST].strip()
             if (serial := serial_from_hostname(self._ksem_host)) is not None:
                 await self.async_set_unique_id(serial)
-                self._abort_if_unique_id_configured()
+                self._ksem_abort_if_configured()
             if (error := await self._ksem_probe()) is None:
                 return await self.async_step_ksem_create_token()
             errors["base"] = error
@@ -124,7 +135,7 @@ class KsemFlowMixin(ConfigFlow):
         if serial is None:
             return self.async_abort(reason="ksem_no_serial")
         await self.async_set_unique_id(serial)
-        self._abort_if_unique_id_configured(updates={CONF_HOST: discovery_info.ip})
+        self._ksem_abort_if_configured(updates={CONF_HOST: discovery_info.ip})
         self._ksem_host = discovery_info.ip
         self._ksem_hostname = discovery_info.hostname
         self.context["title_placeholders"] = {"name": f"KSEM {serial}"}
@@ -288,7 +299,7 @@ class KsemFlowMixin(ConfigFlow):
             self._abort_if_unique_id_mismatch(reason="ksem_wrong_device")
             return self.async_update_reload_and_abort(self._get_reauth_entry(), data_updates=data)
         await self.async_set_unique_id(serial, raise_on_progress=False)
-        self._abort_if_unique_id_configured(updates={CONF_HOST: self._ksem_host})
+        self._ksem_abort_if_configured(updates={CONF_HOST: self._ksem_host})
         return self.async_create_entry(title=f"KSEM {serial}", data={CONF_KIND: KIND_KSEM, **data})
 
     # ---- reauth / reconfigure -----------------------------------------------------------------

@@ -11,6 +11,7 @@ from typing import Any
 from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.const import CONF_HOST, CONF_TOKEN
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers.device_registry import DeviceEntry
 
 from .coordinator import KsemConfigEntry
 
@@ -57,3 +58,10 @@ async def async_get_config_entry_diagnostics(
         },
         TO_REDACT,
     )
+
+
+async def async_get_device_diagnostics(
+    hass: HomeAssistant, entry: KsemConfigEntry, device: DeviceEntry
+) -> dict[str, Any]:
+    """The entry's only device is the meter: its file is the entry's, redacted the same way."""
+    return await async_get_config_entry_diagnostics(hass, entry)

@@ -55,6 +55,7 @@ def _power(key: str, value_fn: Callable[[KsemData], float | None]) -> KsemSensor
         device_class=SensorDeviceClass.POWER,
         native_unit_of_measurement=UnitOfPower.WATT,
         state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=0,
         value_fn=value_fn,
     )
 
@@ -66,6 +67,7 @@ def _energy(key: str, value_fn: Callable[[KsemData], float | None]) -> KsemSenso
         device_class=SensorDeviceClass.ENERGY,
         native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
         state_class=SensorStateClass.TOTAL_INCREASING,
+        suggested_display_precision=2,
         value_fn=value_fn,
         counter=METER_COUNTER,
     )
@@ -78,6 +80,7 @@ def _flow(key: str, value_fn: Callable[[EnergyFlow], float | None]) -> KsemSenso
         device_class=SensorDeviceClass.POWER,
         native_unit_of_measurement=UnitOfPower.WATT,
         state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=0,
         value_fn=lambda d: None if d.energy_flow is None else value_fn(d.energy_flow),
         exists_fn=lambda c: c.has_energy_flow,
         needs_energy_flow=True,
@@ -103,6 +106,7 @@ def _phase_sensors(phase: int) -> list[KsemSensorEntityDescription]:
         "device_class": SensorDeviceClass.ENERGY,
         "native_unit_of_measurement": UnitOfEnergy.KILO_WATT_HOUR,
         "state_class": SensorStateClass.TOTAL_INCREASING,
+        "suggested_display_precision": 2,
         "counter": METER_COUNTER,
     }
     return [
@@ -111,6 +115,7 @@ def _phase_sensors(phase: int) -> list[KsemSensorEntityDescription]:
             translation_key="phase_power",
             device_class=SensorDeviceClass.POWER,
             native_unit_of_measurement=UnitOfPower.WATT,
+            suggested_display_precision=0,
             value_fn=get(lambda p: p.power),
             **measurement,  # type: ignore[arg-type]
         ),
@@ -119,6 +124,7 @@ def _phase_sensors(phase: int) -> list[KsemSensorEntityDescription]:
             translation_key="phase_current",
             device_class=SensorDeviceClass.CURRENT,
             native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
+            suggested_display_precision=1,
             value_fn=get(lambda p: p.current),
             **measurement,  # type: ignore[arg-type]
         ),
@@ -127,6 +133,7 @@ def _phase_sensors(phase: int) -> list[KsemSensorEntityDescription]:
             translation_key="phase_voltage",
             device_class=SensorDeviceClass.VOLTAGE,
             native_unit_of_measurement=UnitOfElectricPotential.VOLT,
+            suggested_display_precision=1,
             value_fn=get(lambda p: p.voltage),
             **measurement,  # type: ignore[arg-type]
         ),
@@ -134,6 +141,7 @@ def _phase_sensors(phase: int) -> list[KsemSensorEntityDescription]:
             key=f"power_factor_l{phase}",
             translation_key="phase_power_factor",
             device_class=SensorDeviceClass.POWER_FACTOR,
+            suggested_display_precision=2,
             value_fn=get(lambda p: p.power_factor),
             **measurement,  # type: ignore[arg-type]
         ),
@@ -162,6 +170,7 @@ SENSORS: tuple[KsemSensorEntityDescription, ...] = (
         key="power_factor",
         device_class=SensorDeviceClass.POWER_FACTOR,
         state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=2,
         value_fn=lambda d: d.meter.power_factor,
     ),
     KsemSensorEntityDescription(
@@ -169,6 +178,8 @@ SENSORS: tuple[KsemSensorEntityDescription, ...] = (
         device_class=SensorDeviceClass.FREQUENCY,
         native_unit_of_measurement=UnitOfFrequency.HERTZ,
         state_class=SensorStateClass.MEASUREMENT,
+        # HA's default for Hz is whole numbers: 50.012 Hz would read "50 Hz".
+        suggested_display_precision=2,
         value_fn=lambda d: d.meter.frequency,
     ),
     *_phase_sensors(1),
@@ -184,6 +195,7 @@ SENSORS: tuple[KsemSensorEntityDescription, ...] = (
         device_class=SensorDeviceClass.BATTERY,
         native_unit_of_measurement=PERCENTAGE,
         state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=0,
         value_fn=lambda d: None if d.energy_flow is None else d.energy_flow.battery_soc,
         exists_fn=lambda c: c.has_energy_flow,
         needs_energy_flow=True,

@@ -65,7 +65,7 @@ class ZaptecFlowMixin(ConfigFlow):
         if user_input is not None:
             username = user_input[CONF_USERNAME].strip()
             await self.async_set_unique_id(_unique_id(username))
-            self._abort_if_unique_id_configured()
+            self._abort_if_unique_id_configured(error="zaptec_already_configured")
             api_url = os.environ.get(ENV_API_URL) or DEFAULT_BASE_URL
             error = await self._async_try_login(username, user_input[CONF_PASSWORD], api_url)
             if error is None:

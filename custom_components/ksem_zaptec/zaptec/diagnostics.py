@@ -1,4 +1,4 @@
-"""Diagnostics of a Zaptec account entry, with personal data and secrets redacted."""
+"""Diagnostics of a Zaptec account entry or of one of its devices, personal data redacted."""
 
 from __future__ import annotations
 
@@ -8,9 +8,11 @@ from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_PASSWORD, CONF_USERNAME
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers.device_registry import DeviceEntry
 
-from .api import Observation
-from .coordinator import ZaptecConfigEntry
+from ..const import DOMAIN
+from .api import ChargerState, Observation
+from .coordinator import ZaptecConfigEntry, ZaptecRuntimeData
 
 REDACTED = "**REDACTED**"
 TO_REDACT = {
@@ -47,6 +49,29 @@ TO_REDACT = {
 _PRIVATE_OBSERVATIONS = {Observation.CHARGER_CURRENT_USER_UUID, Observation.SIGNED_METER_VALUE}
 
 
+def _entry(entry: ConfigEntry) -> dict[str, Any]:
+    return {"title": REDACTED, "data": async_redact_data(dict(entry.data), TO_REDACT)}
+
+
+def _state(state: ChargerState) -> dict[str, Any]:
+    return {
+        "meter_reading_kwh": state.meter_reading_kwh,
+        "observations": {
+            observation.name: REDACTED
+            if observation in _PRIVATE_OBSERVATIONS and value.value
+            else value.value
+            for observation, value in sorted(state.values.items())
+        },
+    }
+
+
+def _polling(runtime: ZaptecRuntimeData) -> dict[str, Any]:
+    return {
+        "details_ok": runtime.details.last_update_success,
+        "state_ok": runtime.state.last_update_success,
+    }
+
+
 async def async_get_config_entry_diagnostics(
     hass: HomeAssistant, entry: ConfigEntry
 ) -> dict[str, Any]:
@@ -56,10 +81,7 @@ async def async_get_config_entry_diagnostics(
     details = runtime.details.data
     states = runtime.state.data or {}
     return {
-        "entry": {
-            "title": REDACTED,
-            "data": async_redact_data(dict(entry.data), TO_REDACT),
-        },
+        "entry": _entry(entry),
         "installations": [
             async_redact_data(installation.raw, TO_REDACT)
             for installation in details.installations.values()
@@ -67,21 +89,41 @@ async def async_get_config_entry_diagnostics(
         "chargers": [
             async_redact_data(charger.raw, TO_REDACT) for charger in details.chargers.values()
         ],
-        "states": {
-            charger_id: {
-                "meter_reading_kwh": state.meter_reading_kwh,
-                "observations": {
-                    observation.name: REDACTED
-                    if observation in _PRIVATE_OBSERVATIONS and value.value
-                    else value.value
-                    for observation, value in sorted(state.values.items())
-                },
-            }
-            for charger_id, state in sorted(states.items())
-        },
-        "polling": {
-            "details_ok": runtime.details.last_update_success,
-            "state_ok": runtime.state.last_update_success,
-            "no_state_access": sorted(runtime.state.no_access),
-        },
+        "states": {charger_id: _state(state) for charger_id, state in sorted(states.items())},
+        "polling": {**_polling(runtime), "no_state_access": sorted(runtime.state.no_access)},
     }
+
+
+async def async_get_device_diagnostics(
+    hass: HomeAssistant, entry: ConfigEntry, device: DeviceEntry
+) -> dict[str, Any]:
+    """One charger or installation of the account, redacted like the entry's diagnostics.
+
+    A charger's file holds its details, its latest observations and whether they are fresh; an
+    installation's file holds its details and which chargers belong to it. The rest of the
+    account (other installations, their people and addresses) stays out.
+    """
+    zaptec_entry: ZaptecConfigEntry = entry
+    runtime = zaptec_entry.runtime_data
+    details = runtime.details.data
+    ids = {identifier for domain, identifier in device.identifiers if domain == DOMAIN}
+    result: dict[str, Any] = {"entry": _entry(entry), "polling": _polling(runtime)}
+    if charger := next((details.chargers[i] for i in ids if i in details.chargers), None):
+        state = (runtime.state.data or {}).get(charger.id)
+        result["charger"] = async_redact_data(charger.raw, TO_REDACT)
+        result["state"] = None if state is None else _state(state)
+        result["polling"] |= {
+            "state_access": charger.id not in runtime.state.no_access,
+            "state_available": runtime.state.is_available(charger.id),
+        }
+    elif installation := next(
+        (details.installations[i] for i in ids if i in details.installations), None
+    ):
+        result["installation"] = async_redact_data(installation.raw, TO_REDACT)
+        result["charger_ids"] = sorted(
+            c.id for c in details.chargers.values() if c.installation_id == installation.id
+        )
+    else:
+        # Left in the registry after the account stopped reporting it.
+        result["not_reported_by_account"] = True
+    return result

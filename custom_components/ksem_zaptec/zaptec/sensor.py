@@ -159,7 +159,8 @@ CHARGER_SENSORS: list[ZaptecChargerSensorDescription] = [
         key="session_energy",
         translation_key="zaptec_session_energy",
         device_class=SensorDeviceClass.ENERGY,
-        state_class=SensorStateClass.TOTAL_INCREASING,
+        # No state class: no long-term statistics, so the Energy dashboard does not offer this
+        # per-session counter next to "Lifetime energy" (counting both would double the energy).
         native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
         suggested_display_precision=2,
         value_fn=lambda view: view.state.number(Observation.TOTAL_CHARGE_POWER_SESSION),
@@ -180,6 +181,7 @@ CHARGER_SENSORS: list[ZaptecChargerSensorDescription] = [
         device_class=SensorDeviceClass.CURRENT,
         state_class=SensorStateClass.MEASUREMENT,
         native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
+        suggested_display_precision=1,
         value_fn=lambda view: view.state.number(Observation.CHARGE_CURRENT_SET),
     ),
     ZaptecChargerSensorDescription(
@@ -215,7 +217,7 @@ CHARGER_SENSORS: list[ZaptecChargerSensorDescription] = [
         (Observation.VOLTAGE_PHASE1, Observation.VOLTAGE_PHASE2, Observation.VOLTAGE_PHASE3),
         device_class=SensorDeviceClass.VOLTAGE,
         native_unit_of_measurement=UnitOfElectricPotential.VOLT,
-        suggested_display_precision=0,
+        suggested_display_precision=1,
     ),
 ]
 
@@ -236,6 +238,7 @@ INSTALLATION_SENSORS: list[ZaptecInstallationSensorDescription] = [
             device_class=SensorDeviceClass.CURRENT,
             state_class=SensorStateClass.MEASUREMENT,
             native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
+            suggested_display_precision=1,
             value_fn=value_fn,
         )
         for phase, value_fn in (
@@ -249,6 +252,7 @@ INSTALLATION_SENSORS: list[ZaptecInstallationSensorDescription] = [
         translation_key="zaptec_max_current",
         device_class=SensorDeviceClass.CURRENT,
         native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
+        suggested_display_precision=1,
         entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=lambda installation: installation.max_current,
     ),

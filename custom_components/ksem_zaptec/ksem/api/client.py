@@ -45,7 +45,7 @@ WS_SILENCE_MIN: Final = 3.0
 WS_SILENCE_MAX: Final = 60.0
 WS_SILENCE_INITIAL: Final = 15.0  # until a few gaps have been seen
 _WS_GAPS_KEPT: Final = 9
-# The meter's nginx allows one POST per second on token routes (ksem-api.md §1.3).
+# The meter's nginx allows one POST per second on token routes (docs/ksem.md#rate-limits).
 MIN_POST_INTERVAL: Final = 1.0
 WS_CLOSE_POLICY_VIOLATION: Final = 1008
 _APP_MISSING = (HTTPStatus.NOT_FOUND, HTTPStatus.BAD_GATEWAY)
@@ -160,7 +160,7 @@ class KsemClient:
             raise KsemConnectionError(f"Cannot reach {self.base_url}: {err!r}") from err
 
     async def _get_authorized(self, path: str) -> Any:
-        """GET with the token: map the status codes of TQ's REST framework (§1.7)."""
+        """GET with the token: map TQ's REST status codes (docs/ksem.md#status-codes)."""
         status, body = await self._request("GET", path, token=self.token)
         if status == HTTPStatus.OK:
             return body
@@ -240,7 +240,7 @@ class KsemClient:
             raise KsemPairingNotSupportedError(f"Token request refused ({status})")
         return token
 
-    # WebSocket (data-transfer app, protobuf GDRs, ksem-api.md §4.2)
+    # WebSocket (data-transfer app, protobuf GDRs, docs/ksem.md#websocket)
 
     def _ws_url(self, topic: str) -> URL:
         scheme = "wss" if self.base_url.scheme == "https" else "ws"

@@ -1,4 +1,4 @@
-"""Typed models of what the KSEM reports, converted from milli-units (ksem-api.md §4.3).
+"""Typed models of what the KSEM reports, converted from milli-units (docs/ksem.md#json-interface).
 
 Every parser here is total: it returns a model whose numbers are finite and plausible (or None),
 or raises KsemProtocolError / KsemInvalidTokenError. Nothing else escapes.
@@ -192,7 +192,7 @@ class PhaseValues:
 class MeterValues:
     """One reading of the grid meter: W, Hz, kWh; power factor as a fraction.
 
-    `grid_power` is signed: + = import, - = export (ksem-api.md §4.1.6).
+    `grid_power` is signed: + = import, - = export (docs/ksem.md#json-interface).
     """
 
     status: str
@@ -239,7 +239,7 @@ class MeterValues:
 
     @classmethod
     def from_json(cls, body: Any) -> Self:
-        """Parse `GET /api/json/local/values/smart-meter` (ksem-api.md §4.1.2)."""
+        """Parse `GET /api/json/local/values/smart-meter` (docs/ksem.md#json-interface)."""
         meter = body.get("smart-meter") if isinstance(body, Mapping) else None
         if not isinstance(meter, Mapping):
             raise KsemProtocolError("Unexpected smart-meter answer: no smart-meter object")
@@ -276,7 +276,7 @@ class EnergyFlow:
 
     @classmethod
     def from_flex(cls, flex: Mapping[str, int | float | None]) -> Self:
-        """Powers are mW, the state of charge whole percent (ksem-api.md §4.4.2, P)."""
+        """Powers in mW, state of charge in whole % (unverified: docs/ksem.md#energy-flow)."""
         raw = _MilliReader(flex)
         return cls(
             pv_power=raw.value("pv_power", "pvPowerTotal", _MILLI),
@@ -307,7 +307,7 @@ def _text(value: object) -> str | None:
 
 @dataclass(frozen=True, slots=True)
 class DeviceSettings:
-    """`GET /api/device-settings` (ksem-api.md §5.1)."""
+    """`GET /api/device-settings` (docs/ksem.md#device-settings)."""
 
     serial: str
     mac: str | None

@@ -1,4 +1,4 @@
-"""OBIS codes of the smart-meter stream and their JSON-interface names (ksem-api.md §4.3)."""
+"""OBIS codes of the smart-meter stream and their JSON-interface names (docs/ksem.md#obis-codes)."""
 
 from __future__ import annotations
 

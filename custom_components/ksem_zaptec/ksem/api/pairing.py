@@ -2,7 +2,7 @@
 
 KOSTAL's Solar App asks the meter's `access-token` app for a token that the user then
 authorizes in the KSEM web UI. The exact request is not in any public source
-(ksem-api.md §3.4, open question 1). What is known: nginx routes `/api/access-token…` to the
+(docs/ksem.md#pairing-and-access-tokens). What is known: nginx routes `/api/access-token…` to the
 app and rate-limits POSTs there to 1/s; the request carries the application's name (and
 optionally an expiry); the app gets the JWT back at once; the token stays pending until a
 logged-in user presses the key icon.

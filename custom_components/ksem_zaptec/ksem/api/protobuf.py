@@ -1,12 +1,12 @@
 """Minimal decoder for TQ's `GDRs` protobuf messages (tq-systems/em-gdr `gdr.proto`).
 
 Only the fields the integration reads are decoded; unknown fields are skipped, as protobuf
-requires. Schema (ksem-api.md §4.2.5):
+requires. Schema (docs/ksem.md#websocket):
     GDRs { map<string, GDR> GDRs = 1; string config_uuid = 2; }
     GDR  { string id = 1; Status status = 2; Timestamp timestamp = 3;
            map<uint64, uint64> values = 4; map<string, FlexValue> flexValues = 5; }
     FlexValue { int64 int_value = 1; string string_value = 2; }
-Values are uint64 on the wire and are reinterpreted as signed int64 (§4.2.7).
+Values are uint64 on the wire and are reinterpreted as signed int64 (same section).
 
 Total: any input gives GDRs with int64 values and a timestamp inside the models' window (or
 None), or raises KsemProtocolError.

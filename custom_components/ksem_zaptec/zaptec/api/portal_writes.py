@@ -1,12 +1,13 @@
 """The two writes of "authorization required": UNDOCUMENTED Zaptec portal calls.
 
-Zaptec's public API has no documented way to change "authorization required" (zaptec-api.md
-§4.3). These are the calls the Zaptec portal itself makes; Zaptec's fair-use policy discourages
-undocumented calls, so they live here and nowhere else.
+Zaptec's public API has no documented way to change "authorization required"
+(docs/zaptec.md#authorization-required-writes). These are the calls the Zaptec portal itself
+makes; Zaptec's fair-use policy discourages undocumented calls, so they live here and nowhere
+else.
 
-- Installation (evidence P: used by the Homey app and formerly by the HACS integration):
+- Installation (plausible: used by the Homey app and formerly by the HACS integration):
   `PUT /api/installation/{id}` with `{"Id": id, "IsRequiredAuthentication": bool}`.
-- Charger (evidence U: seen in one unattributed client, verified there on a Zaptec Pro):
+- Charger (unverified: seen in one unattributed client, verified there on a Zaptec Pro):
   `PUT /api/chargers/{id}` with `{"PropertyAuthenticationDisabled": bool}` (inverse meaning:
   true = no authorization needed on this charger).
 
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
 
 
 def installation_write(installation_id: str, required: bool) -> tuple[str, dict[str, object]]:
-    """Path and body of the installation write (P)."""
+    """Path and body of the installation write (plausible)."""
     return (
         f"/api/installation/{installation_id}",
         {"Id": installation_id, "IsRequiredAuthentication": required},
@@ -36,7 +37,7 @@ def installation_write(installation_id: str, required: bool) -> tuple[str, dict[
 
 
 def charger_write(charger_id: str, required: bool) -> tuple[str, dict[str, object]]:
-    """Path and body of the charger write (U); the field means "authentication disabled"."""
+    """Path and body of the charger write (unverified); the field is "authentication disabled"."""
     return f"/api/chargers/{charger_id}", {"PropertyAuthenticationDisabled": not required}
 
 
