@@ -1,6 +1,7 @@
 """Benchmarks that need a real Home Assistant process (prints a table; asserts nothing).
 
-Run: .venv/bin/python bench/ha.py  (or scripts/bench, which runs every benchmark)
+Run from the repository root: .venv/bin/python -m bench.ha  (or scripts/bench, which runs every
+benchmark)
 
 Starts the simulators and Home Assistant the way the end-to-end tests do (tests/e2e/harness.py),
 then measures:
@@ -10,20 +11,18 @@ then measures:
   5 s write interval, and with the option at 1 s);
 - Zaptec switch round trip: `switch.turn_off`/`turn_on` service call -> HA state confirmed, and the
   write seen by the simulated cloud.
-Zaptec freshness is set by the poll schedule (60 s / 600 s); bench/zaptec.py reports it.
+Zaptec freshness is set by the poll schedule (60 s / 600 s); bench/scenarios/zaptec.py reports it.
 """
 
 from __future__ import annotations
 
 import random
 import statistics
-import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.e2e.harness import (
     HomeAssistant,
@@ -110,6 +109,12 @@ def _reload_seconds(ha: HomeAssistant, entry_id: str, runs: int = 5) -> list[flo
     return times
 
 
+def _state_is(ha: HomeAssistant, entity_id: str, wanted: str | float) -> bool:
+    """Whether the entity's state is `wanted` (a number: compared as a float)."""
+    state = str(ha.state(entity_id)["state"])
+    return state == wanted if isinstance(wanted, str) else float(state) == wanted
+
+
 def _ksem_freshness(
     ha: HomeAssistant, sims: Simulators, entity_id: str, runs: int, write_interval: float
 ) -> list[float]:
@@ -118,12 +123,7 @@ def _ksem_freshness(
         watts = 1000 + 137 * (i + 1)
         start = time.perf_counter()
         sims.set_ksem_values(**{"active_power_+": watts * 1000, "active_power_-": 0})
-        wait_for(
-            "the grid power state",
-            lambda w=watts: float(ha.state(entity_id)["state"]) == w,
-            30,
-            0.05,
-        )
+        wait_for("the grid power state", partial(_state_is, ha, entity_id, float(watts)), 30, 0.05)
         delays.append(time.perf_counter() - start)
         # A random pause, so the changes do not phase-lock to the write interval.
         time.sleep(random.uniform(0, write_interval))
@@ -136,7 +136,7 @@ def _switch_round_trips(ha: HomeAssistant, entity_id: str, runs: int) -> list[fl
         service, expected = ("turn_off", "off") if i % 2 == 0 else ("turn_on", "on")
         start = time.perf_counter()
         ha.call_service("switch", service, entity_id=entity_id)
-        wait_for("the switch state", lambda e=expected: ha.state(entity_id)["state"] == e, 30, 0.05)
+        wait_for("the switch state", partial(_state_is, ha, entity_id, expected), 30, 0.05)
         times.append(time.perf_counter() - start)
     return times
 

@@ -1,6 +1,6 @@
 """Measure the KSEM side: freshness for push and poll, CPU time of one update.
 
-Run: .venv/bin/python bench/ksem.py [--samples N]
+Run from the repository root: .venv/bin/python -m bench.ksem [--samples N]
 
 A real Home Assistant core (the test harness `async_test_home_assistant` of
 pytest-homeassistant-custom-component, used here without pytest) loads the integration from
@@ -15,54 +15,30 @@ import argparse
 import asyncio
 import json
 import statistics
-import sys
 import time
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-# Import the integration before HA builds its custom_components namespace (see tests/conftest).
-from homeassistant import loader  # noqa: E402
-from homeassistant.config_entries import ConfigEntryState  # noqa: E402
-from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback  # noqa: E402
-from homeassistant.helpers.event import async_track_state_change_event  # noqa: E402
-from homeassistant.setup import async_setup_component  # noqa: E402
-from pytest_homeassistant_custom_component.common import (  # noqa: E402
+from homeassistant import loader
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
+from homeassistant.helpers.event import async_track_state_change_event
+from homeassistant.setup import async_setup_component
+from pytest_homeassistant_custom_component.common import (  # type: ignore[import-untyped]
     MockConfigEntry,
     async_test_home_assistant,
 )
 
-import custom_components.ksem_zaptec  # noqa: E402, F401
-from custom_components.ksem_zaptec.const import DOMAIN  # noqa: E402
-from custom_components.ksem_zaptec.ksem.api import MeterValues  # noqa: E402
-from custom_components.ksem_zaptec.ksem.api.obis import obis_to_json  # noqa: E402
-from custom_components.ksem_zaptec.ksem.api.protobuf import decode_gdrs  # noqa: E402
-from custom_components.ksem_zaptec.ksem.coordinator import KsemData  # noqa: E402
-from simulator import server  # noqa: E402
-from simulator.ksem import KsemSimulator  # noqa: E402
-from simulator.ksem_protobuf import encode_gdrs  # noqa: E402
+# bench.harness imports the integration before HA builds its custom_components namespace.
+from bench.harness import ksem_entry, set_up
+from custom_components.ksem_zaptec.ksem.api import MeterValues
+from custom_components.ksem_zaptec.ksem.api.obis import obis_to_json
+from custom_components.ksem_zaptec.ksem.api.protobuf import decode_gdrs
+from custom_components.ksem_zaptec.ksem.coordinator import KsemData
+from simulator import server
+from simulator.ksem import KsemSimulator
+from simulator.ksem_protobuf import encode_gdrs
 
 GRID = "sensor.ksem_76555758_grid_power"
-
-
-async def _entry(
-    hass: HomeAssistant, sim: KsemSimulator, url: str, options: dict[str, int]
-) -> MockConfigEntry:
-    token = sim.create_token("Home Assistant (bench)")
-    sim.authorize(token.jti)
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title="KSEM 76555758",
-        unique_id="76555758",
-        data={"kind": "ksem", "host": url, "token": token.jwt, "token_name": token.name},
-        options=options,
-    )
-    entry.add_to_hass(hass)
-    await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
-    return entry
 
 
 async def _freshness(
@@ -75,8 +51,8 @@ async def _freshness(
     @callback
     def on_change(event: Event[EventStateChangedData]) -> None:
         new = event.data["new_state"]
-        future = waiter.get("future")
-        if new is not None and new.state == waiter.get("expected") and not future.done():
+        # "future" is set before the value that makes "expected" match.
+        if new is not None and new.state == waiter.get("expected") and not waiter["future"].done():
             waiter["future"].set_result(time.perf_counter())
 
     unsub = async_track_state_change_event(hass, GRID, on_change)
@@ -178,7 +154,7 @@ async def _main(samples: int) -> None:
         async with async_test_home_assistant() as hass:
             hass.data.pop(loader.DATA_CUSTOM_COMPONENTS, None)
             await async_setup_component(hass, "network", {})  # HA's aiohttp session needs it
-            entry = await _entry(hass, sim, running.url, {})
+            entry = await set_up(hass, ksem_entry(sim, running.url))
             for label, options, push in scenarios:
                 results, extra = await _scenario(hass, sim, entry, samples, options, push=push)
                 rows.append(_row(label, results))

@@ -361,7 +361,7 @@ def test_automation_turns_authorization_off(
     page.goto(f"{ha.url}/config/devices/device/{_device_of(ha, switch)}")
     # "Related" lists the automation; the switch is off.
     expect(page.get_by_role("link", name="Free charging on solar surplus")).to_be_visible()
-    toggle = entity_row(page, "Authorization required").get_by_role("switch")
+    toggle = entity_row(page, "Require authorization").get_by_role("switch")
     expect(toggle).not_to_be_checked()
 
 

@@ -35,7 +35,7 @@ from custom_components.ksem_zaptec.zaptec.api import (
     OperatingMode,
     UserRole,
 )
-from custom_components.ksem_zaptec.zaptec.api.models import HierarchyCharger, InstallationUser
+from custom_components.ksem_zaptec.zaptec.api.models import InstallationUser
 
 
 @dataclass(frozen=True, slots=True)
@@ -281,7 +281,6 @@ def installation_from(rng: Random) -> Case[Installation]:
         available_current_phase2=data.get("AvailableCurrentPhase2"),
         available_current_phase3=data.get("AvailableCurrentPhase3"),
         max_current=data.get("MaxCurrent"),
-        active=data.get("Active"),
         users=tuple(
             InstallationUser(user_id, full_name)
             for user_id, full_name in (users if "InstallationUsers" in data else [])
@@ -324,7 +323,6 @@ def charger_from(rng: Random) -> Case[Charger]:
         operating_mode=data.get("OperatingMode"),
         is_online=data.get("IsOnline"),
         signed_meter_value_kwh=data.get("SignedMeterValueKwh"),
-        active=data.get("Active"),
     )
     return Case(data, expected, realistic=True)
 
@@ -436,29 +434,6 @@ def state_from(rng: Random) -> Case[ExpectedState]:
     return Case(items, expected, realistic=True)
 
 
-def hierarchy_from(rng: Random) -> Case[dict[str, tuple[HierarchyCharger, ...]]]:
-    """`GET /api/installation/{id}/hierarchy` like the simulator's, and its circuits."""
-    circuits: dict[str, tuple[HierarchyCharger, ...]] = {}
-    rendered: list[dict[str, Any]] = []
-    for circuit_id in rng.sample(IDS, rng.randint(0, 2)):
-        chargers = [
-            HierarchyCharger(charger_id, rng.choice(NAMES), serial_from(rng)[0], rng.choice((1, 4)))
-            for charger_id in rng.sample(IDS, rng.randint(0, 3))
-        ]
-        circuits[circuit_id] = tuple(chargers)
-        charger_items: list[dict[str, Any]] = [
-            {"Id": c.id, "DeviceId": c.serial, "Name": c.name, "Active": True}
-            | {"DeviceType": c.device_type}
-            for c in chargers
-        ]
-        rendered.append(
-            {"Id": circuit_id, "Name": "Circuit 1", "MaxCurrent": 40.0, "IsActive": True}
-            | {"Chargers": charger_items}
-        )
-    data = {"Id": IDS[2], "Name": "Home", "NetworkType": 4, "Circuits": rendered}
-    return Case(data, circuits, realistic=True)
-
-
 def error_body_from(rng: Random) -> Case[tuple[int | None, str | None]]:
     """`{Code, Details}` (500s), `{errorCode, message}` (404 on state), an OAuth error body."""
     code = rng.choice((527, 528, 512, rng.randint(-(2**31), 2**31 - 1)))
@@ -476,7 +451,6 @@ def error_body_from(rng: Random) -> Case[tuple[int | None, str | None]]:
 installation_cases = answer_cases(installation_from)
 charger_cases = answer_cases(charger_from)
 state_cases = answer_cases(state_from)
-hierarchy_cases = answer_cases(hierarchy_from)
 # Error bodies as json.loads makes them (the only way they reach _error_fields).
 error_body_cases = answer_cases(error_body_from).map(
     lambda case: case if case.realistic else Case(json.loads(json.dumps(case.data)))

@@ -106,7 +106,6 @@ async def test_login_is_form_encoded_and_token_is_used(client: ZaptecClient, moc
     assert "scope" not in login.kwargs["data"]
     (get,) = calls(mock, "GET", f"{BASE}/api/installation/{INST}")
     assert auth_header(get) == "Bearer abc"
-    assert client.request_count == 2
 
 
 async def test_lower_case_bearer_and_missing_expires_in(client: ZaptecClient, mock: Any) -> None:
@@ -171,12 +170,12 @@ async def test_short_lived_token_uses_half_its_life(
 ) -> None:
     mock.post(TOKEN_URL, payload=token_reply("a", expires_in=100))
     mock.post(TOKEN_URL, payload=token_reply("b", expires_in=100))
-    mock.get(f"{BASE}/api/constants", payload={}, repeat=True)
-    await client.get_constants()
+    mock.get(f"{BASE}/api/chargers/{CHARGER}/state", payload=[], repeat=True)
+    await client.get_charger_state(CHARGER)
     clock.now += 49
-    await client.get_constants()
+    await client.get_charger_state(CHARGER)
     clock.now += 2
-    await client.get_constants()
+    await client.get_charger_state(CHARGER)
     assert len(calls(mock, "POST", TOKEN_URL)) == 2
 
 
@@ -277,40 +276,6 @@ async def test_item_without_id_is_an_error(client: ZaptecClient, mock: Any) -> N
     mock.get(f"{BASE}/api/chargers/{CHARGER}", payload={"Name": "no id"})
     with pytest.raises(ZaptecError, match="without an Id"):
         await client.get_charger(CHARGER)
-
-
-@pytest.mark.parametrize(("status", "body"), [(204, None), (403, {"Code": 533})])
-async def test_hierarchy_without_access(
-    client: ZaptecClient, mock: Any, status: int, body: Any
-) -> None:
-    mock.post(TOKEN_URL, payload=token_reply())
-    mock.get(f"{BASE}/api/installation/{INST}/hierarchy", status=status, payload=body)
-    hierarchy = await client.get_hierarchy(INST)
-    assert not hierarchy.accessible
-    assert hierarchy.charger_ids == []
-
-
-async def test_empty_and_full_hierarchy(client: ZaptecClient, mock: Any) -> None:
-    url = f"{BASE}/api/installation/{INST}/hierarchy"
-    mock.post(TOKEN_URL, payload=token_reply())
-    mock.get(url, payload={"Id": INST, "Circuits": []})
-    mock.get(
-        url,
-        payload={
-            "Id": INST,
-            "Circuits": [
-                {"Id": "c1", "Chargers": [{"Id": CHARGER, "DeviceId": "ZAP1", "DeviceType": 4}]},
-                {"Name": "circuit without id"},
-                {"Id": "c2"},
-            ],
-        },
-    )
-    empty = await client.get_hierarchy(INST)
-    assert empty.accessible
-    assert empty.charger_ids == []
-    full = await client.get_hierarchy(INST)
-    assert full.charger_ids == [CHARGER]
-    assert full.circuits["c2"] == ()
 
 
 async def test_state_parsing_is_lenient(client: ZaptecClient, mock: Any) -> None:
@@ -564,15 +529,6 @@ async def test_charger_write_not_confirmed(client: ZaptecClient, mock: Any) -> N
     mock.get(url, payload={"Id": CHARGER}, repeat=True)
     with pytest.raises(ZaptecWriteNotConfirmedError):
         await client.set_charger_authorization_required(CHARGER, True)
-
-
-async def test_constants(client: ZaptecClient, mock: Any) -> None:
-    mock.post(TOKEN_URL, payload=token_reply())
-    mock.get(f"{BASE}/api/constants", payload={"Version": "1"})
-    mock.get(f"{BASE}/api/constants", payload=[1])
-    assert (await client.get_constants())["Version"] == "1"
-    with pytest.raises(ZaptecError, match="not an object"):
-        await client.get_constants()
 
 
 def test_parse_retry_after() -> None:

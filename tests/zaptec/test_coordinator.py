@@ -223,7 +223,7 @@ async def test_new_and_removed_chargers_without_reload(  # noqa: PLR0917
     await advance(hass, freezer, 15 * 60 + 1)
     assert _device(device_registry, loaded_entry, new.id)
     assert hass.states.get("sensor.carport_charger_mode").state == "disconnected"
-    assert hass.states.get("switch.carport_authorization_required").state == "on"
+    assert hass.states.get("switch.carport_require_authorization").state == "on"
 
     sim.remove_charger(new.id)
     await advance(hass, freezer, 15 * 60 + 1)
@@ -310,8 +310,8 @@ async def test_details_without_access_fall_back_to_the_lists(
     assert await hass.config_entries.async_setup(zaptec_entry.entry_id)
     await hass.async_block_till_done()
     # The list items carry the installation flag; the charger's own flag needs the detail.
-    assert hass.states.get("switch.home_authorization_required").state == "on"
-    assert hass.states.get("switch.garage_authorization_required").state == STATE_UNKNOWN
+    assert hass.states.get("switch.home_require_authorization").state == "on"
+    assert hass.states.get("switch.garage_require_authorization").state == STATE_UNKNOWN
 
 
 async def test_one_chargers_error_affects_only_that_charger(

@@ -23,7 +23,6 @@ from hypothesis import given
 from custom_components.ksem_zaptec.zaptec.api import (
     Charger,
     ChargerState,
-    Hierarchy,
     Installation,
     Observation,
     OperatingMode,
@@ -107,7 +106,6 @@ def _check_installation(installation: Installation) -> None:
     _check_roles(installation.roles)
     _check_int(installation.authentication_type)
     assert installation.is_required_authentication in {None, True, False}
-    assert installation.active in {None, True, False}
     for key, value in {
         "AvailableCurrentPhase1": installation.available_current_phase1,
         "AvailableCurrentPhase2": installation.available_current_phase2,
@@ -138,7 +136,6 @@ def _check_charger(charger: Charger) -> None:
         charger.is_authorization_required,
         charger.authentication_disabled,
         charger.is_online,
-        charger.active,
     ):
         assert flag in {None, True, False}
     assert charger.model is None or charger.model in MODELS
@@ -232,25 +229,6 @@ def test_model_from_serial(case: zst.Case[str]) -> None:
     assert model is None or model in MODELS
     if case.realistic:
         assert model == case.expected
-
-
-@parser_settings
-@given(case=zst.hierarchy_cases)
-def test_hierarchy_parser(case: zst.Case[dict[str, tuple[models.HierarchyCharger, ...]]]) -> None:
-    hierarchy = _parse(Hierarchy.from_api, "i", case.data)
-    if hierarchy is None:
-        return
-    assert hierarchy.accessible
-    for circuit_id, chargers in hierarchy.circuits.items():
-        _check_id(circuit_id)
-        for charger in chargers:
-            _check_id(charger.id)
-            assert isinstance(charger.name, str)
-            assert charger.name
-            assert charger.serial is None or isinstance(charger.serial, str)
-            _check_int(charger.device_type)
-    if case.realistic:
-        assert hierarchy.circuits == case.expected
 
 
 @parser_settings

@@ -29,8 +29,8 @@ from custom_components.ksem_zaptec.zaptec.api.client import ZaptecClient
 
 from .conftest import SimHandle, advance
 
-INSTALLATION_SWITCH = "switch.home_authorization_required"
-CHARGER_SWITCH = "switch.garage_authorization_required"
+INSTALLATION_SWITCH = "switch.home_require_authorization"
+CHARGER_SWITCH = "switch.garage_require_authorization"
 
 
 def _writes(handle: SimHandle) -> list[tuple[str, str, object]]:
@@ -68,18 +68,17 @@ async def test_installation_switch_writes_and_reads_back(
     assert hass.states.get(INSTALLATION_SWITCH).state == STATE_OFF
     assert hass.states.get("binary_sensor.home_authorization_required").state == STATE_OFF
 
-    # The read-back burst: the installation again after ~2 s and ~7 s.
+    # No further read-back: the write and its confirmation were all. Its chargers'
+    # observation 120 follows once the 15 s state cache has expired.
     sim.reset_requests()
     await advance(hass, freezer, 2.5)
     await advance(hass, freezer, 5)
-    assert [r.path for r in sim.requests] == [f"/api/installation/{installation.id}"] * 2
-    # Its chargers' observation 120 once the 15 s state cache has expired.
-    sim.reset_requests()
+    assert not sim.requests
     await advance(hass, freezer, 16)
     assert sorted(r.path for r in sim.requests) == sorted(
         f"/api/chargers/{charger_id}/state" for charger_id in sim.chargers
     )
-    assert hass.states.get("binary_sensor.garage_authorization_required").state == STATE_OFF
+    assert hass.states.get("binary_sensor.garage_authorization_enforced").state == STATE_OFF
 
     await _switch(hass, SERVICE_TURN_ON, INSTALLATION_SWITCH)
     assert installation.required is True
@@ -109,8 +108,8 @@ async def test_charger_switch_writes_the_inverse_flag(
 
 
 async def test_go_charger_has_no_switch(hass: HomeAssistant, loaded_entry: MockConfigEntry) -> None:
-    assert hass.states.get("switch.driveway_authorization_required") is None
-    assert hass.states.get("binary_sensor.driveway_authorization_required") is not None
+    assert hass.states.get("switch.driveway_require_authorization") is None
+    assert hass.states.get("binary_sensor.driveway_authorization_enforced") is not None
 
 
 async def test_automation_turns_charger_switch_off(
@@ -262,26 +261,18 @@ async def test_unload_removes_repair_issues(
     assert not [i for i in issue_registry.issues.values() if i.domain == DOMAIN]
 
 
-async def test_failed_reread_after_write_is_harmless(
-    hass: HomeAssistant,
-    freezer: FrozenDateTimeFactory,
-    zaptec_sim: SimHandle,
-    loaded_entry: MockConfigEntry,
-    caplog: pytest.LogCaptureFixture,
+async def test_write_whose_read_back_fails_says_so(
+    hass: HomeAssistant, zaptec_sim: SimHandle, loaded_entry: MockConfigEntry
 ) -> None:
+    """The write went through but its confirmation did not: an error, and no guess shown."""
     sim = zaptec_sim.sim
     garage = sim.charger_by_serial("ZPR012345")
-    await _switch(hass, SERVICE_TURN_OFF, CHARGER_SWITCH)
-    await _switch(hass, SERVICE_TURN_OFF, INSTALLATION_SWITCH)
-    sim.add_fault("^/api/(chargers|installation)/[^/]+$", 503, count=4)
-    caplog.set_level(logging.DEBUG)
-    await advance(hass, freezer, 2.5)
-    await advance(hass, freezer, 5)
-    assert "Re-read of charger after a write failed" in caplog.text
-    assert "Re-read of installation after a write failed" in caplog.text
-    assert hass.states.get(CHARGER_SWITCH).state == STATE_OFF
-    assert hass.states.get(INSTALLATION_SWITCH).state == STATE_OFF
-    assert garage.auth_disabled is True
+    sim.add_fault(f"^/api/chargers/{garage.id}$", 503, count=1, method="GET")
+    with pytest.raises(HomeAssistantError) as err:
+        await _switch(hass, SERVICE_TURN_OFF, CHARGER_SWITCH)
+    assert err.value.translation_key == "zaptec_write_failed"
+    assert garage.auth_disabled is True  # the cloud took it
+    assert hass.states.get(CHARGER_SWITCH).state == STATE_ON  # not confirmed: not shown
 
 
 async def test_charger_write_with_dead_password_starts_reauth(

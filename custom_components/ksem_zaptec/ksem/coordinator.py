@@ -17,7 +17,7 @@ Reliability rules:
 - after a few failed polls the poll interval backs off to once a minute, and returns to
   normal with the first good reading.
 Pushed readings are written at most every `write_interval` seconds so a 1 Hz stream does not
-flood the recorder. Client errors map to Home Assistant errors in `_translate` only.
+flood the recorder. Client errors map to Home Assistant errors in `errors.py` only.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, Upda
 from homeassistant.util import dt as dt_util
 
 from ..const import DOMAIN, LOGGER
+from ..errors import update_errors
 from .api import (
     DeviceSettings,
     EnergyFlow,
@@ -45,7 +46,6 @@ from .api import (
     KsemClient,
     KsemError,
     KsemNotSupportedError,
-    KsemRateLimitError,
     MeterValues,
     SilenceWatchdog,
 )
@@ -65,6 +65,7 @@ from .const import (
     WS_REFUSED_RETRY,
     WS_STABLE_AFTER,
 )
+from .errors import NoTokenAccessError, map_update_error
 from .repairs import async_create_firmware_issue, async_delete_firmware_issue
 
 
@@ -101,34 +102,6 @@ async def _aclose(items: AsyncIterator[Any]) -> None:
     aclose = getattr(items, "aclose", None)
     if aclose is not None:
         await aclose()
-
-
-class _NoTokenAccessError(KsemError):
-    """JSON interface missing and the WebSocket refuses the token: the firmware is too old."""
-
-
-def _translate(err: KsemError, retry_after: float | None = None) -> Exception:
-    """The one place that maps client errors to Home Assistant errors."""
-    if isinstance(err, _NoTokenAccessError):
-        return UpdateFailed(
-            translation_domain=DOMAIN,
-            translation_key="ksem_firmware_too_old",
-            retry_after=retry_after,
-        )
-    if isinstance(err, KsemAuthError):
-        return ConfigEntryAuthFailed(translation_domain=DOMAIN, translation_key="ksem_auth_failed")
-    if isinstance(err, KsemRateLimitError):
-        return UpdateFailed(
-            translation_domain=DOMAIN,
-            translation_key="ksem_rate_limited",
-            retry_after=max(err.retry_after or 0.0, retry_after or 0.0) or None,
-        )
-    return UpdateFailed(
-        translation_domain=DOMAIN,
-        translation_key="ksem_communication_error",
-        translation_placeholders={"error": str(err)},
-        retry_after=retry_after,
-    )
 
 
 class KsemCoordinator(DataUpdateCoordinator[KsemData]):
@@ -175,6 +148,7 @@ class KsemCoordinator(DataUpdateCoordinator[KsemData]):
         """True while the meter's WebSocket delivers readings."""
         return self.transport is KsemTransport.PUSH
 
+    @update_errors(map_update_error)
     async def _async_setup(self) -> None:
         """One-off reads: device settings and whether the energy flow is readable."""
         try:
@@ -182,8 +156,6 @@ class KsemCoordinator(DataUpdateCoordinator[KsemData]):
         except KsemAuthError, KsemNotSupportedError:
             # An api token may not be allowed to read it: not fatal.
             LOGGER.debug("Device settings not readable with this token")
-        except KsemError as err:
-            raise _translate(err) from err
         try:
             flow = await self.client.read_energy_flow_once()
         except KsemError as err:
@@ -194,6 +166,7 @@ class KsemCoordinator(DataUpdateCoordinator[KsemData]):
 
     # ---- polling ----------------------------------------------------------------------------
 
+    @update_errors(map_update_error)
     async def _async_update_data(self) -> KsemData:
         """Poll: JSON interface, or one WebSocket read when the JSON app is missing."""
         blocked = self.poll_transport is KsemTransport.NO_TOKEN_ACCESS
@@ -202,15 +175,11 @@ class KsemCoordinator(DataUpdateCoordinator[KsemData]):
         # while it is not fresh. A WebSocket read per poll would double a fault's requests.
         try:
             meter = await self._read_meter()
-        except _NoTokenAccessError as err:
+        except NoTokenAccessError:
             if not blocked:
                 async_create_firmware_issue(self.hass, self.config_entry)
             self._set_poll_transport(KsemTransport.NO_TOKEN_ACCESS)
-            raise _translate(err, self._poll_backoff()) from err
-        except KsemAuthError as err:
-            raise _translate(err) from err
-        except KsemError as err:
-            raise _translate(err, self._poll_backoff()) from err
+            raise
         if blocked:
             async_delete_firmware_issue(self.hass, self.config_entry)
         self._poll_failures = 0
@@ -219,8 +188,8 @@ class KsemCoordinator(DataUpdateCoordinator[KsemData]):
         self._last_write = self.hass.loop.time()
         return KsemData(meter, self._fresh_energy_flow())
 
-    def _poll_backoff(self) -> float | None:
-        """Seconds until the next poll after this failure; None keeps the poll interval."""
+    def failure_backoff(self) -> float | None:
+        """After a failed poll: the poll interval thrice, then doubling up to once a minute."""
         self._poll_failures += 1
         extra = self._poll_failures - POLL_FAILURES_BEFORE_BACKOFF
         if extra < 0:
@@ -251,7 +220,7 @@ class KsemCoordinator(DataUpdateCoordinator[KsemData]):
         except (KsemAuthError, KsemNotSupportedError) as err:
             if self._websocket_accepted:
                 raise  # the token was accepted there before: revoked, so reauth
-            raise _NoTokenAccessError("no way to read the meter with a token") from err
+            raise NoTokenAccessError("no way to read the meter with a token") from err
         self._websocket_accepted = True
         self._set_poll_transport(KsemTransport.POLL_WEBSOCKET)
         return meter

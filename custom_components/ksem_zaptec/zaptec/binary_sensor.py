@@ -57,8 +57,9 @@ CHARGER_BINARY_SENSORS = [
     ),
     ZaptecChargerBinarySensorDescription(
         key="authorization_required",
-        translation_key="zaptec_authorization_required",
-        # What the charger itself reports (observation 120), else the cloud's charger flag.
+        # What the charger enforces right now (observation 120), else the cloud's charger flag;
+        # the setting itself is the switch "Require authorization".
+        translation_key="zaptec_authorization_enforced",
         is_on_fn=lambda view: _first_known(
             view.state.flag(Observation.AUTHENTICATION_REQUIRED),
             view.charger.is_authorization_required,

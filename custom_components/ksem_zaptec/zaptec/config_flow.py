@@ -26,11 +26,6 @@ _PASSWORD = TextSelector(
 )
 
 
-_CREDENTIALS = vol.Schema(
-    {vol.Required(CONF_USERNAME): _EMAIL, vol.Required(CONF_PASSWORD): _PASSWORD}
-)
-
-
 def _unique_id(username: str) -> str:
     return username.strip().lower()
 

@@ -28,8 +28,6 @@ DETAILS_INTERVAL: Final = timedelta(minutes=15)
 # `/api/chargers/{id}` (the charger's own authorization flag, Pro/Home with a switch only):
 CHARGER_DETAIL_INTERVAL: Final = timedelta(hours=1)
 MAX_CHARGER_DETAILS_PER_REFRESH: Final = 25
-# Re-read the written object this long after a switch write (portal caches, slow replicas).
-REREAD_AFTER_WRITE: Final = (2.0, 7.0)
 # Unloading the entry waits this long for a write in flight before cancelling it, seconds.
 WRITE_UNLOAD_TIMEOUT: Final = 20.0
 

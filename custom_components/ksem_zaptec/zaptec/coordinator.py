@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from functools import partial
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
@@ -19,12 +18,12 @@ from homeassistant.helpers.event import async_call_later
 from homeassistant.helpers.update_coordinator import (
     DataUpdateCoordinator,
     TimestampDataUpdateCoordinator,
-    UpdateFailed,
 )
 from homeassistant.util import dt as dt_util
 from homeassistant.util.hass_dict import HassKey
 
 from ..const import DOMAIN, LOGGER
+from ..errors import update_errors
 from . import const
 from .api import (
     AuthenticationType,
@@ -42,7 +41,7 @@ from .api import (
     ZaptecNotFoundError,
 )
 from .const import CONF_API_URL
-from .errors import update_errors
+from .errors import map_update_error
 
 _PRIVILEGED = UserRole.OWNER | UserRole.MAINTAINER
 _ACTIVE_MODES = {OperatingMode.CONNECTED_REQUESTING, OperatingMode.CONNECTED_CHARGING}
@@ -146,11 +145,9 @@ class ZaptecDetailsCoordinator(TimestampDataUpdateCoordinator[ZaptecDetails]):
             update_interval=const.DETAILS_INTERVAL,
         )
         self.client = client
-        self._pending: list[CALLBACK_TYPE] = []
         self._detail_read_at: dict[str, datetime] = {}
         self._failures = 0
         self._unsub_stale: CALLBACK_TYPE | None = None
-        self._closed = False
         self._writes: set[asyncio.Task[Any]] = set()
 
     @property
@@ -161,23 +158,22 @@ class ZaptecDetailsCoordinator(TimestampDataUpdateCoordinator[ZaptecDetails]):
         last = self.last_update_success_time
         return last is not None and dt_util.utcnow() - last < 2 * const.DETAILS_INTERVAL
 
+    def failure_backoff(self) -> float:
+        """After a failed refresh the client did not pause for: 1, 2, 4, 8, 10 minutes."""
+        self._failures += 1
+        backoff = fault_backoff(self._failures, timedelta(0))
+        return min(backoff, const.DETAILS_INTERVAL).total_seconds()
+
+    @update_errors(map_update_error)
     async def _async_update_data(self) -> ZaptecDetails:
         now = dt_util.utcnow()
-        try:
-            with update_errors():
-                listed = await self.client.get_installations()
-                chargers = await self.client.get_chargers()
-                installations = await asyncio.gather(*(self._installation(i) for i in listed))
-                to_read = self._charger_details_due(chargers, now)
-                detailed = await asyncio.gather(
-                    *(self._charger(c, now) if c.id in to_read else self._keep(c) for c in chargers)
-                )
-        except UpdateFailed as err:
-            self._failures += 1
-            if err.retry_after is None:
-                backoff = fault_backoff(self._failures, timedelta(0))
-                err.retry_after = min(backoff, const.DETAILS_INTERVAL).total_seconds()
-            raise
+        listed = await self.client.get_installations()
+        chargers = await self.client.get_chargers()
+        installations = await asyncio.gather(*(self._installation(i) for i in listed))
+        to_read = self._charger_details_due(chargers, now)
+        detailed = await asyncio.gather(
+            *(self._charger(c, now) if c.id in to_read else self._keep(c) for c in chargers)
+        )
         self._failures = 0
         self._schedule_stale_notice()
         return ZaptecDetails(
@@ -279,57 +275,14 @@ class ZaptecDetailsCoordinator(TimestampDataUpdateCoordinator[ZaptecDetails]):
                 self._writes.discard(task)
 
     async def async_finish_writes(self) -> None:
-        """On unload: let writes in flight end (then cancel them), and schedule nothing more."""
-        self._closed = True
+        """On unload: let writes in flight end (then cancel them)."""
         if self._writes:
             _, pending = await asyncio.wait(set(self._writes), timeout=const.WRITE_UNLOAD_TIMEOUT)
             for task in pending:
                 task.cancel()
-        self._cancel_rereads()
-
-    @callback
-    def async_schedule_rereads(self, read: Callable[[], Coroutine[Any, Any, None]]) -> None:
-        """Run `read` ~2 s and ~7 s from now: the read-back burst after a write."""
-        if self._closed:
-            return
-        for delay in const.REREAD_AFTER_WRITE:
-            self._pending.append(async_call_later(self.hass, delay, partial(self._reread, read)))
-
-    @callback
-    def _reread(self, read: Callable[[], Coroutine[Any, Any, None]], _now: datetime) -> None:
-        if not self._closed:
-            self.config_entry.async_create_task(self.hass, read(), "zaptec re-read")
-
-    async def async_reread_installation(self, installation_id: str) -> None:
-        """Read one installation again (part of the burst after a write)."""
-        try:
-            installation = await self.client.get_installation(installation_id)
-        except ZaptecError as err:
-            LOGGER.debug("Re-read of installation after a write failed: %s", err)
-            return
-        if not self._closed:
-            self.async_set_installation(installation)
-
-    async def async_reread_charger(self, charger_id: str) -> None:
-        """Read one charger again (part of the burst after a write)."""
-        try:
-            charger = await self.client.get_charger(charger_id)
-        except ZaptecError as err:
-            LOGGER.debug("Re-read of charger after a write failed: %s", err)
-            return
-        if not self._closed:
-            self.async_set_charger(charger)
-
-    @callback
-    def _cancel_rereads(self) -> None:
-        for cancel in self._pending:
-            cancel()
-        self._pending.clear()
 
     async def async_shutdown(self) -> None:
-        """Cancel pending re-reads and the staleness notice too."""
-        self._closed = True
-        self._cancel_rereads()
+        """Cancel the staleness notice too."""
         if self._unsub_stale is not None:
             self._unsub_stale()
             self._unsub_stale = None
@@ -412,6 +365,10 @@ class ZaptecStateCoordinator(DataUpdateCoordinator[dict[str, ChargerState]]):
         for charger_id in charger_ids:
             self._due[charger_id] = min(self._due.get(charger_id, when), when)
 
+    def failure_backoff(self) -> None:
+        """The state update fails only on a refused login: the tick stays as it is."""
+
+    @update_errors(map_update_error)
     async def _async_update_data(self) -> dict[str, ChargerState]:
         chargers = self.details.data.chargers
         current = {cid: s for cid, s in (self.data or {}).items() if cid in chargers}
@@ -465,8 +422,7 @@ class ZaptecStateCoordinator(DataUpdateCoordinator[dict[str, ChargerState]]):
     ) -> None:
         charger_id = charger.id
         if isinstance(result, ZaptecAuthenticationError):
-            with update_errors():
-                raise result
+            raise result  # reauth, through the update's error mapping
         if isinstance(result, ZaptecConnectionError):
             return  # cloud-wide: the client's pause decides; the charger stays due
         if isinstance(result, ZaptecForbiddenError):

@@ -1,14 +1,18 @@
-"""The one place where Zaptec client exceptions become Home Assistant exceptions."""
+"""The one place where Zaptec client exceptions become Home Assistant exceptions.
+
+Used through the shared decorators of `../errors.py`: `map_update_error` for the coordinators'
+updates, `map_action_error` for switch presses.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from typing import Protocol
 
 from homeassistant.exceptions import ConfigEntryAuthFailed, HomeAssistantError
 from homeassistant.helpers.update_coordinator import UpdateFailed
 
 from ..const import DOMAIN
+from ..errors import ActionError
 from .api import (
     ZaptecAuthenticationError,
     ZaptecConnectionError,
@@ -19,66 +23,61 @@ from .api import (
 )
 
 
-@contextmanager
-def update_errors() -> Iterator[None]:
-    """Inside a coordinator update: auth -> reauth, cloud fault -> retry when the pause ends.
+class BacksOff(Protocol):
+    """A coordinator that knows how long to wait after a failure the client did not pause."""
+
+    def failure_backoff(self) -> float | None:
+        """Seconds until the next try (None: the normal interval)."""
+
+
+def map_update_error(coordinator: BacksOff, err: Exception) -> Exception | None:
+    """Auth -> reauth; a cloud fault -> retry when the client's pause ends; rest -> failed.
 
     UpdateFailed during the first refresh becomes ConfigEntryNotReady, and at runtime the
-    coordinator logs "unavailable" once and "recovered" once.
+    coordinator logs "unavailable" once and "recovered" once. Errors the client did not pause
+    for wait for the coordinator's own `failure_backoff`.
     """
-    try:
-        yield
-    except ZaptecAuthenticationError as err:
-        raise ConfigEntryAuthFailed(
+    if not isinstance(err, ZaptecError):
+        return None
+    if isinstance(err, ZaptecAuthenticationError):
+        return ConfigEntryAuthFailed(
             translation_domain=DOMAIN, translation_key="zaptec_auth_failed"
-        ) from err
-    except ZaptecRateLimitError as err:
-        raise UpdateFailed(
+        )
+    if isinstance(err, ZaptecRateLimitError):
+        return UpdateFailed(
             translation_domain=DOMAIN,
             translation_key="zaptec_rate_limited",
             translation_placeholders={"seconds": f"{err.retry_after or 0:.0f}"},
             retry_after=err.retry_after,
-        ) from err
-    except ZaptecConnectionError as err:
-        # The client paused the account: the next try is due when the pause is over.
-        raise UpdateFailed(
-            translation_domain=DOMAIN,
-            translation_key="zaptec_update_failed",
-            translation_placeholders={"error": str(err)},
-            retry_after=err.retry_after,
-        ) from err
-    except ZaptecError as err:
-        raise UpdateFailed(
-            translation_domain=DOMAIN,
-            translation_key="zaptec_update_failed",
-            translation_placeholders={"error": str(err)},
-        ) from err
+        )
+    retry_after = err.retry_after if isinstance(err, ZaptecConnectionError) else None
+    if retry_after is None:
+        retry_after = coordinator.failure_backoff()
+    return UpdateFailed(
+        translation_domain=DOMAIN,
+        translation_key="zaptec_update_failed",
+        translation_placeholders={"error": str(err)},
+        retry_after=retry_after,
+    )
 
 
-class ZaptecReauthRequiredError(HomeAssistantError):
-    """A command found the password no longer works; the caller starts the reauth flow."""
-
-
-@contextmanager
-def command_errors() -> Iterator[None]:
+def map_action_error(err: Exception) -> ActionError | None:
     """Around a switch write: every failure is a translated HomeAssistantError."""
-    try:
-        yield
-    except ZaptecAuthenticationError as err:
-        raise ZaptecReauthRequiredError(
-            translation_domain=DOMAIN, translation_key="zaptec_auth_failed"
-        ) from err
-    except ZaptecForbiddenError as err:
-        raise HomeAssistantError(
-            translation_domain=DOMAIN, translation_key="zaptec_write_forbidden"
-        ) from err
-    except ZaptecWriteNotConfirmedError as err:
-        raise HomeAssistantError(
-            translation_domain=DOMAIN, translation_key="zaptec_write_not_confirmed"
-        ) from err
-    except ZaptecError as err:
-        raise HomeAssistantError(
+    if not isinstance(err, ZaptecError):
+        return None
+    if isinstance(err, ZaptecAuthenticationError):
+        error = HomeAssistantError(translation_domain=DOMAIN, translation_key="zaptec_auth_failed")
+        return ActionError(error, reauth=True)
+    if isinstance(err, ZaptecForbiddenError):
+        key, placeholders = "zaptec_write_forbidden", None
+    elif isinstance(err, ZaptecWriteNotConfirmedError):
+        key, placeholders = "zaptec_write_not_confirmed", None
+    else:
+        key, placeholders = "zaptec_write_failed", {"error": str(err)}
+    return ActionError(
+        HomeAssistantError(
             translation_domain=DOMAIN,
-            translation_key="zaptec_write_failed",
-            translation_placeholders={"error": str(err)},
-        ) from err
+            translation_key=key,
+            translation_placeholders=placeholders,
+        )
+    )

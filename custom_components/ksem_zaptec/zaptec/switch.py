@@ -1,12 +1,16 @@
-"""Zaptec switches: "Authorization required" per installation and per Pro/Home charger.
+"""Zaptec switches, one description each: "Require authorization" per installation and charger.
 
-They write through the undocumented portal calls of `api/portal_writes.py`. A switch shows a
-new state only after the write succeeded and was read back, and the cloud's state after the
-re-reads ~2 s and ~7 s later; a failed write raises and leaves the real state shown.
+A description says how to read the switch (`is_on_fn`), how to write it (`set_fn`, a client
+method that confirms the write by reading the object back) and when the account may write it
+(`blocked_fn`). A press costs the write, its read-back, and (16 s later, after Zaptec's state
+cache) the charger state that shows the effect. A failed write raises a translated error and
+leaves the real state shown; a refused login starts reauth.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from homeassistant.components.switch import SwitchEntity, SwitchEntityDescription
@@ -15,22 +19,78 @@ from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
+from ..errors import action_errors
 from . import const
-from .api import Charger
-from .coordinator import ZaptecConfigEntry, ZaptecStateCoordinator
-from .entity import ZaptecChargerEntity, ZaptecInstallationEntity, async_add_device_entities
-from .errors import ZaptecReauthRequiredError, command_errors
-from .permissions import charger_blocked, has_charger_switch, installation_blocked
+from .api import Charger, Installation, ZaptecClient
+from .coordinator import ZaptecConfigEntry
+from .entity import (
+    ChargerView,
+    ZaptecChargerEntity,
+    ZaptecInstallationEntity,
+    async_add_device_entities,
+)
+from .errors import map_action_error
+from .permissions import Blocked, charger_blocked, has_charger_switch, installation_blocked
 
-AUTHORIZATION_REQUIRED = SwitchEntityDescription(
-    key="authorization_required",
-    translation_key="zaptec_authorization_required",
-    entity_category=EntityCategory.CONFIG,
+
+@dataclass(frozen=True, kw_only=True)
+class ZaptecInstallationSwitchDescription(SwitchEntityDescription):
+    """An installation setting: read, write (confirmed), and whether the account may write."""
+
+    is_on_fn: Callable[[Installation], bool | None]
+    set_fn: Callable[[ZaptecClient, str, bool], Awaitable[Installation]]
+    blocked_fn: Callable[[Installation], Blocked | None]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ZaptecChargerSwitchDescription(SwitchEntityDescription):
+    """A charger setting: read, write (confirmed), whether it exists and may be written."""
+
+    is_on_fn: Callable[[ChargerView], bool | None]
+    set_fn: Callable[[ZaptecClient, str, bool], Awaitable[Charger]]
+    blocked_fn: Callable[[ChargerView], Blocked | None]
+    exists_fn: Callable[[Charger], bool] = lambda _: True
+
+
+def _charger_requires_authorization(view: ChargerView) -> bool | None:
+    """Not PropertyAuthenticationDisabled; unknown when the detail could not be read."""
+    disabled = view.charger.authentication_disabled
+    return None if disabled is None else not disabled
+
+
+INSTALLATION_SWITCHES = (
+    ZaptecInstallationSwitchDescription(
+        key="authorization_required",
+        translation_key="zaptec_authorization_required",
+        entity_category=EntityCategory.CONFIG,
+        is_on_fn=lambda installation: installation.is_required_authentication,
+        set_fn=lambda client, object_id, on: client.set_installation_authorization_required(
+            object_id, on
+        ),
+        blocked_fn=installation_blocked,
+    ),
+)
+
+CHARGER_SWITCHES = (
+    ZaptecChargerSwitchDescription(
+        key="authorization_required",
+        translation_key="zaptec_authorization_required",
+        entity_category=EntityCategory.CONFIG,
+        is_on_fn=_charger_requires_authorization,
+        set_fn=lambda client, object_id, on: client.set_charger_authorization_required(
+            object_id, on
+        ),
+        blocked_fn=lambda view: charger_blocked(view.charger, view.installation),
+        # Only Pro/Home chargers have their own setting; a Go follows its installation.
+        exists_fn=has_charger_switch,
+    ),
 )
 
 
-class ZaptecInstallationAuthorizationSwitch(ZaptecInstallationEntity, SwitchEntity):
-    """Whether the installation's chargers require authorization (app or RFID)."""
+class ZaptecInstallationSwitch(ZaptecInstallationEntity, SwitchEntity):
+    """A setting of an installation."""
+
+    entity_description: ZaptecInstallationSwitchDescription
 
     @property
     def available(self) -> bool:
@@ -39,60 +99,42 @@ class ZaptecInstallationAuthorizationSwitch(ZaptecInstallationEntity, SwitchEnti
         return (
             super().available
             and installation is not None
-            and installation_blocked(installation) is None
+            and self.entity_description.blocked_fn(installation) is None
         )
 
     @property
     def is_on(self) -> bool | None:
-        """The installation's IsRequiredAuthentication."""
+        """The installation's value."""
         installation = self.installation
-        return None if installation is None else installation.is_required_authentication
+        return None if installation is None else self.entity_description.is_on_fn(installation)
 
     async def async_turn_on(self, **kwargs: Any) -> None:
-        """Require authorization."""
-        await self._async_write(required=True)
+        """Turn the setting on."""
+        await self._async_set(on=True)
 
     async def async_turn_off(self, **kwargs: Any) -> None:
-        """Let anyone charge."""
-        await self._async_write(required=False)
+        """Turn the setting off."""
+        await self._async_set(on=False)
 
-    async def _async_write(self, *, required: bool) -> None:
-        entry = self.coordinator.config_entry
-        try:
-            with command_errors():
-                async with self.coordinator.async_write():
-                    installation = (
-                        await entry.runtime_data.client.set_installation_authorization_required(
-                            self.installation_id, required
-                        )
-                    )
-        except ZaptecReauthRequiredError:
-            entry.async_start_reauth(self.hass)
-            raise
-        self.coordinator.async_set_installation(installation)
-        self.coordinator.async_schedule_rereads(
-            lambda: self.coordinator.async_reread_installation(self.installation_id)
-        )
-        # Observation 120 of its chargers follows, once the 15 s state cache has expired.
-        chargers = self.coordinator.data.chargers.values()
-        entry.runtime_data.state.async_read_soon(
-            [c.id for c in chargers if c.installation_id == self.installation_id],
+    @action_errors(map_action_error)
+    async def _async_set(self, *, on: bool) -> None:
+        details = self.coordinator
+        async with details.async_write():
+            installation = await self.entity_description.set_fn(
+                details.client, self.installation_id, on
+            )
+        details.async_set_installation(installation)
+        # Its chargers' effective value (observation 120) follows once the state cache expired.
+        details.config_entry.runtime_data.state.async_read_soon(
+            [c.id for c in details.data.chargers.values() if c.installation_id == installation.id],
             const.STATE_AFTER_WRITE,
         )
 
 
-class ZaptecChargerAuthorizationSwitch(ZaptecChargerEntity, SwitchEntity):
-    """Whether this charger requires authorization (the inverse of "authentication disabled")."""
+class ZaptecChargerSwitch(ZaptecChargerEntity, SwitchEntity):
+    """A setting of a charger."""
 
-    def __init__(
-        self,
-        coordinator: ZaptecStateCoordinator,
-        description: SwitchEntityDescription,
-        charger: Charger,
-    ) -> None:
-        """Bind to one charger."""
-        super().__init__(coordinator, description, charger)
-        self.details = coordinator.details
+    entity_description: ZaptecChargerSwitchDescription
 
     @property
     def available(self) -> bool:
@@ -101,40 +143,30 @@ class ZaptecChargerAuthorizationSwitch(ZaptecChargerEntity, SwitchEntity):
         return (
             super().available
             and view is not None
-            and charger_blocked(view.charger, view.installation) is None
+            and self.entity_description.blocked_fn(view) is None
         )
 
     @property
     def is_on(self) -> bool | None:
-        """Not PropertyAuthenticationDisabled; unknown when the detail could not be read."""
+        """The charger's value."""
         view = self.view
-        if view is None or view.charger.authentication_disabled is None:
-            return None
-        return not view.charger.authentication_disabled
+        return None if view is None else self.entity_description.is_on_fn(view)
 
     async def async_turn_on(self, **kwargs: Any) -> None:
-        """Require authorization on this charger."""
-        await self._async_write(required=True)
+        """Turn the setting on."""
+        await self._async_set(on=True)
 
     async def async_turn_off(self, **kwargs: Any) -> None:
-        """Let anyone charge on this charger."""
-        await self._async_write(required=False)
+        """Turn the setting off."""
+        await self._async_set(on=False)
 
-    async def _async_write(self, *, required: bool) -> None:
-        entry = self.coordinator.config_entry
-        try:
-            with command_errors():
-                async with self.details.async_write():
-                    charger = await entry.runtime_data.client.set_charger_authorization_required(
-                        self.charger_id, required
-                    )
-        except ZaptecReauthRequiredError:
-            entry.async_start_reauth(self.hass)
-            raise
-        self.details.async_set_charger(charger)
-        self.details.async_schedule_rereads(
-            lambda: self.details.async_reread_charger(self.charger_id)
-        )
+    @action_errors(map_action_error)
+    async def _async_set(self, *, on: bool) -> None:
+        details = self.coordinator.details
+        async with details.async_write():
+            charger = await self.entity_description.set_fn(details.client, self.charger_id, on)
+        details.async_set_charger(charger)
+        # What the charger then enforces (observation 120) follows after the state cache.
         self.coordinator.async_read_soon([self.charger_id], const.STATE_AFTER_WRITE)
 
 
@@ -143,20 +175,19 @@ async def async_setup_entry(
     entry: ConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """A switch per installation and per Pro/Home charger (Go: installation level only)."""
+    """Switches for every installation and charger (a Go has none of its own)."""
     zaptec_entry: ZaptecConfigEntry = entry
     runtime = zaptec_entry.runtime_data
     async_add_device_entities(
         zaptec_entry,
         async_add_entities,
-        lambda installation: [
-            ZaptecInstallationAuthorizationSwitch(
-                runtime.details, AUTHORIZATION_REQUIRED, installation
-            )
-        ],
+        lambda installation: (
+            ZaptecInstallationSwitch(runtime.details, description, installation)
+            for description in INSTALLATION_SWITCHES
+        ),
         lambda charger: (
-            [ZaptecChargerAuthorizationSwitch(runtime.state, AUTHORIZATION_REQUIRED, charger)]
-            if has_charger_switch(charger)
-            else []
+            ZaptecChargerSwitch(runtime.state, description, charger)
+            for description in CHARGER_SWITCHES
+            if description.exists_fn(charger)
         ),
     )

@@ -8,7 +8,7 @@ import math
 import random
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -26,8 +26,9 @@ from .exceptions import (
     ZaptecProtocolError,
     ZaptecRateLimitError,
     ZaptecResponseError,
+    ZaptecWriteNotConfirmedError,
 )
-from .models import Charger, ChargerState, Hierarchy, Installation
+from .models import Charger, ChargerState, Installation
 
 DEFAULT_BASE_URL: Final = "https://api.zaptec.com"
 PAGE_SIZE: Final = 100  # the most Zaptec serves per page since 2025-03
@@ -166,7 +167,6 @@ class ZaptecClient:
         self._paused_until = 0.0
         self._pause_rate_limited = False
         self._probing = False  # the one request sent after a pause is under way
-        self.request_count = 0  # every HTTP request sent, for diagnostics and the bench
 
     def uses(self, username: str, password: str, base_url: str) -> bool:
         """True when this client was made for these credentials and this cloud."""
@@ -258,6 +258,34 @@ class ZaptecClient:
             raise ZaptecRateLimitError(message, retry_after=remaining)
         raise ZaptecConnectionError(message, retry_after=remaining)
 
+    async def _exchange(
+        self,
+        method: str,
+        path: str,
+        headers: dict[str, str],
+        *,
+        params: dict[str, Any] | None,
+        json_body: Any,
+        data: dict[str, str] | None,
+    ) -> _Reply:
+        """One HTTP round trip, nothing else (no budget, no pause, no retry)."""
+        async with self._session.request(
+            method,
+            self._base_url + path,
+            params=params,
+            json=json_body,
+            data=data,
+            headers=headers,
+            timeout=aiohttp.ClientTimeout(total=self.tuning.timeout),
+        ) as response:
+            text = await response.text()
+            return _Reply(
+                response.status,
+                _json_or_none(text),
+                text,
+                parse_retry_after(response.headers.get("Retry-After")),
+            )
+
     async def _send(
         self,
         method: str,
@@ -278,23 +306,9 @@ class ZaptecClient:
             async with self._budget.slot():
                 self._check_pause(method, path)  # a fault may have come while we waited
                 probe = self._probing = self._faults > 0
-                self.request_count += 1
-                async with self._session.request(
-                    method,
-                    self._base_url + path,
-                    params=params,
-                    json=json_body,
-                    data=data,
-                    headers=headers,
-                    timeout=aiohttp.ClientTimeout(total=self.tuning.timeout),
-                ) as response:
-                    text = await response.text()
-                    reply = _Reply(
-                        response.status,
-                        _json_or_none(text),
-                        text,
-                        parse_retry_after(response.headers.get("Retry-After")),
-                    )
+                reply = await self._exchange(
+                    method, path, headers, params=params, json_body=json_body, data=data
+                )
         except (TimeoutError, aiohttp.ClientError) as err:
             wait = self._pause(None, rate_limited=False)
             raise ZaptecConnectionError(
@@ -356,16 +370,6 @@ class ZaptecClient:
             await self.request("GET", f"/api/installation/{installation_id}")
         )
 
-    async def get_hierarchy(self, installation_id: str) -> Hierarchy:
-        """Circuits and chargers; 204 or 403 mean "no access" (User role), not an error."""
-        try:
-            body = await self.request("GET", f"/api/installation/{installation_id}/hierarchy")
-        except ZaptecForbiddenError:
-            body = None
-        if body is None:
-            return Hierarchy(installation_id=installation_id, accessible=False)
-        return Hierarchy.from_api(installation_id, body)
-
     async def get_chargers(self) -> list[Charger]:
         """All chargers the account can see (every page)."""
         return [Charger.from_api(item) for item in await self._get_paged("/api/chargers")]
@@ -380,23 +384,43 @@ class ZaptecClient:
             charger_id, await self.request("GET", f"/api/chargers/{charger_id}/state")
         )
 
-    async def get_constants(self) -> dict[str, Any]:
-        """`/api/constants` (enums and ids)."""
-        body = await self.request("GET", "/api/constants")
-        if not isinstance(body, dict):
-            raise ZaptecProtocolError("GET /api/constants: not an object")
-        return body
-
-    # -- undocumented writes (see portal_writes.py) -----------------------------------------
+    # -- undocumented writes (paths and bodies in portal_writes.py) ------------------------
 
     async def set_installation_authorization_required(
         self, installation_id: str, required: bool
     ) -> Installation:
-        """Write the installation flag and return the installation as read back."""
-        return await portal_writes.set_installation_authorization_required(
-            self, installation_id, required
+        """Write the installation's flag; return the installation as read back with it."""
+        path, body = portal_writes.installation_write(installation_id, required)
+        await self.request("PUT", path, json_body=body)
+        return await self._confirm(
+            lambda: self.get_installation(installation_id),
+            lambda installation: installation.is_required_authentication is required,
+            f"installation {installation_id}: IsRequiredAuthentication={required}",
         )
 
     async def set_charger_authorization_required(self, charger_id: str, required: bool) -> Charger:
-        """Write the charger flag and return the charger as read back."""
-        return await portal_writes.set_charger_authorization_required(self, charger_id, required)
+        """Write the charger's flag; return the charger as read back with it."""
+        path, body = portal_writes.charger_write(charger_id, required)
+        await self.request("PUT", path, json_body=body)
+        return await self._confirm(
+            lambda: self.get_charger(charger_id),
+            lambda charger: charger.authentication_disabled is (not required),
+            f"charger {charger_id}: PropertyAuthenticationDisabled={not required}",
+        )
+
+    async def _confirm[T](
+        self, read: Callable[[], Awaitable[T]], shows: Callable[[T], bool], wanted: str
+    ) -> T:
+        """The one read-back of a write: once at once, once more after `confirm_delay`.
+
+        The second read only happens when the first still shows the old value (the portal's
+        replicas can lag); a write that never shows raises ZaptecWriteNotConfirmedError.
+        """
+        value = await read()
+        if shows(value):
+            return value
+        await asyncio.sleep(self.tuning.confirm_delay)
+        value = await read()
+        if shows(value):
+            return value
+        raise ZaptecWriteNotConfirmedError(f"Wrote {wanted}, but the cloud still shows {value}")

@@ -300,7 +300,6 @@ class Installation:
     available_current_phase2: float | None = None
     available_current_phase3: float | None = None
     max_current: float | None = None
-    active: bool | None = None
     users: tuple[InstallationUser, ...] = ()
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
@@ -325,7 +324,6 @@ class Installation:
             available_current_phase2=_float(data, "AvailableCurrentPhase2"),
             available_current_phase3=_float(data, "AvailableCurrentPhase3"),
             max_current=_float(data, "MaxCurrent"),
-            active=_bool(data, "Active"),
             users=users,
             raw=raw,
         )
@@ -347,7 +345,6 @@ class Charger:
     operating_mode: int | None = None  # list only, slower than observation 710
     is_online: bool | None = None  # list only
     signed_meter_value_kwh: float | None = None
-    active: bool | None = None
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
@@ -367,7 +364,6 @@ class Charger:
             operating_mode=_operating_mode(_finite(data.get("OperatingMode"))),
             is_online=_bool(data, "IsOnline"),
             signed_meter_value_kwh=_float(data, "SignedMeterValueKwh"),
-            active=_bool(data, "Active"),
             raw=dict(data),
         )
 
@@ -375,50 +371,6 @@ class Charger:
     def model(self) -> str | None:
         """Product name from the serial number prefix."""
         return model_from_serial(self.serial)
-
-
-@dataclass(frozen=True, slots=True)
-class HierarchyCharger:
-    """A charger as listed in an installation's hierarchy."""
-
-    id: str
-    name: str
-    serial: str | None
-    device_type: int | None
-
-
-@dataclass(frozen=True, slots=True)
-class Hierarchy:
-    """Circuits and chargers of an installation; `accessible` is False on 204/403."""
-
-    installation_id: str
-    accessible: bool
-    circuits: dict[str, tuple[HierarchyCharger, ...]] = field(default_factory=dict)
-
-    @classmethod
-    def from_api(cls, installation_id: str, data: Any) -> Hierarchy:
-        """Parse `/api/installation/{id}/hierarchy`; missing, empty or odd parts are skipped."""
-        circuits: dict[str, tuple[HierarchyCharger, ...]] = {}
-        for circuit in _list(data, "Circuits") if isinstance(data, dict) else ():
-            circuit_id = _id(circuit.get("Id")) if isinstance(circuit, dict) else None
-            if circuit_id is None:
-                continue
-            circuits[circuit_id] = tuple(
-                HierarchyCharger(
-                    id=charger_id,
-                    name=_str(charger, "Name") or charger_id,
-                    serial=_str(charger, "DeviceId"),
-                    device_type=_int(charger, "DeviceType"),
-                )
-                for charger in _list(circuit, "Chargers")
-                if isinstance(charger, dict) and (charger_id := _id(charger.get("Id"))) is not None
-            )
-        return cls(installation_id=installation_id, accessible=True, circuits=circuits)
-
-    @property
-    def charger_ids(self) -> list[str]:
-        """Ids of all chargers of all circuits."""
-        return [charger.id for chargers in self.circuits.values() for charger in chargers]
 
 
 @dataclass(frozen=True, slots=True)
