@@ -21,6 +21,7 @@ import random
 import statistics
 from collections import Counter
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import pytest
 from aiohttp import web
@@ -31,7 +32,7 @@ from homeassistant.helpers import entity_registry as er
 from bench.harness import STEP, Clock, Rows, set_up, zaptec_entry, zaptec_simulator
 from custom_components.ksem_zaptec.const import DOMAIN
 from custom_components.ksem_zaptec.zaptec import const as zaptec_const
-from custom_components.ksem_zaptec.zaptec.api import ClientTuning
+from custom_components.ksem_zaptec.zaptec.api import ClientTuning, ZaptecClient
 from simulator.server import RunningServer
 from simulator.zaptec import ZaptecSimulator
 
@@ -72,7 +73,12 @@ def _category(path: str) -> str:
 @pytest.fixture
 def unlimited_client(monkeypatch: pytest.MonkeyPatch) -> None:
     """No real sleeps on a frozen clock: lift the client's limits (the schedule is real)."""
-    monkeypatch.setattr(zaptec_const, "CLIENT_TUNING", ClientTuning(rate=1e6))
+    real_init = ZaptecClient.__init__
+
+    def init(self: ZaptecClient, *args: Any, **kwargs: Any) -> None:
+        real_init(self, *args, **{**kwargs, "tuning": ClientTuning(rate=1e6)})
+
+    monkeypatch.setattr(ZaptecClient, "__init__", init)
 
 
 @pytest.mark.usefixtures("unlimited_client")

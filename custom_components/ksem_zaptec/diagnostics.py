@@ -8,7 +8,7 @@ from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.device_registry import DeviceEntry
 
-from .const import CONF_KIND, KIND_KSEM
+from .kinds import is_ksem
 from .ksem import diagnostics as ksem_diagnostics
 from .zaptec import diagnostics as zaptec_diagnostics
 
@@ -17,7 +17,7 @@ async def async_get_config_entry_diagnostics(
     hass: HomeAssistant, entry: ConfigEntry
 ) -> dict[str, Any]:
     """Return the diagnostics of a KSEM or a Zaptec entry."""
-    if entry.data[CONF_KIND] == KIND_KSEM:
+    if is_ksem(entry):
         return await ksem_diagnostics.async_get_config_entry_diagnostics(hass, entry)
     return await zaptec_diagnostics.async_get_config_entry_diagnostics(hass, entry)
 
@@ -26,6 +26,6 @@ async def async_get_device_diagnostics(
     hass: HomeAssistant, entry: ConfigEntry, device: DeviceEntry
 ) -> dict[str, Any]:
     """Return the diagnostics of one device: a KSEM, a Zaptec charger or installation."""
-    if entry.data[CONF_KIND] == KIND_KSEM:
+    if is_ksem(entry):
         return await ksem_diagnostics.async_get_device_diagnostics(hass, entry, device)
     return await zaptec_diagnostics.async_get_device_diagnostics(hass, entry, device)

@@ -6,7 +6,7 @@ from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .const import CONF_KIND, KIND_KSEM
+from .kinds import is_ksem
 from .ksem import sensor as ksem_sensor
 from .zaptec import sensor as zaptec_sensor
 
@@ -20,7 +20,7 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the sensors of the entry's kind."""
-    if entry.data[CONF_KIND] == KIND_KSEM:
+    if is_ksem(entry):
         await ksem_sensor.async_setup_entry(hass, entry, async_add_entities)
     else:
         await zaptec_sensor.async_setup_entry(hass, entry, async_add_entities)

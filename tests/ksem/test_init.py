@@ -290,3 +290,17 @@ async def test_device_diagnostics(
     assert SERIAL not in text
     assert ksem.host not in text
     assert diagnostics == snapshot(exclude=props("timestamp"))
+
+
+async def test_meter_without_mac_has_no_network_connection(
+    hass: HomeAssistant,
+    ksem: RunningKsem,
+    ksem_entry: MockConfigEntry,
+    device_registry: dr.DeviceRegistry,
+) -> None:
+    """Device settings without a MAC: the device is still complete, just unlinked."""
+    ksem.sim.device_settings.pop("Mac", None)
+    await setup_entry(hass, ksem_entry)
+    [device] = dr.async_entries_for_config_entry(device_registry, ksem_entry.entry_id)
+    assert device.connections == set()
+    assert device.sw_version is not None

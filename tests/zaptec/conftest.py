@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 from unittest.mock import patch
 
 import pytest
@@ -15,8 +16,7 @@ from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from custom_components.ksem_zaptec.const import CONF_KIND, DOMAIN, KIND_ZAPTEC
-from custom_components.ksem_zaptec.zaptec import const as zaptec_const
-from custom_components.ksem_zaptec.zaptec.api import ClientTuning
+from custom_components.ksem_zaptec.zaptec.api import ClientTuning, ZaptecClient
 from custom_components.ksem_zaptec.zaptec.const import CONF_API_URL, ENV_API_URL
 from simulator import server
 from simulator.zaptec import ZaptecSimulator
@@ -37,10 +37,20 @@ class SimHandle:
 FAST_TUNING = ClientTuning(rate=1000, confirm_delay=0)
 
 
+def with_tuning(monkeypatch: pytest.MonkeyPatch, tuning: ClientTuning) -> None:
+    """Every client the integration creates gets `tuning` (a constructor argument)."""
+    real_init = ZaptecClient.__init__
+
+    def init(self: ZaptecClient, *args: Any, **kwargs: Any) -> None:
+        real_init(self, *args, **{**kwargs, "tuning": tuning})
+
+    monkeypatch.setattr(ZaptecClient, "__init__", init)
+
+
 @pytest.fixture(autouse=True)
 def fast_client(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The real limits (5 requests/s, backoff from 1 s) would make every test slow."""
-    monkeypatch.setattr(zaptec_const, "CLIENT_TUNING", FAST_TUNING)
+    """The real limits (5 requests/s, 2 s confirmation) would wait on the frozen clock."""
+    with_tuning(monkeypatch, FAST_TUNING)
 
 
 @pytest.fixture
@@ -111,7 +121,7 @@ async def all_entities_entry(
     """The entry loaded with `platforms` only and every entity enabled (for snapshots)."""
     garage_charging(zaptec_sim.sim)
     zaptec_entry.add_to_hass(hass)
-    with patch("custom_components.ksem_zaptec.zaptec.setup.PLATFORMS", platforms):
+    with patch("custom_components.ksem_zaptec.zaptec.entry.PLATFORMS", platforms):
         assert await hass.config_entries.async_setup(zaptec_entry.entry_id)
         await hass.async_block_till_done()
         registry = er.async_get(hass)

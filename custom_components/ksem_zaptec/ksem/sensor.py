@@ -11,7 +11,6 @@ from homeassistant.components.sensor import (
     SensorEntityDescription,
     SensorStateClass,
 )
-from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import (
     PERCENTAGE,
     EntityCategory,
@@ -29,7 +28,7 @@ from ..counter import CounterLimits, MonotonicCounter, async_restore_counter
 from ..entity import KsemZaptecEntity
 from .api import EnergyFlow, PhaseValues
 from .coordinator import KsemConfigEntry, KsemCoordinator, KsemData
-from .entity import ksem_device_info
+from .device import ksem_device_info
 
 # A grid meter's counters: 1 MW is far above any house connection a KSEM measures, 1 TWh far
 # above any lifetime reading; both only catch readings that cannot be real.
@@ -205,12 +204,11 @@ SENSORS: tuple[KsemSensorEntityDescription, ...] = (
 
 async def async_setup_entry(
     hass: HomeAssistant,
-    entry: ConfigEntry,
+    entry: KsemConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the sensors this meter and token can feed."""
-    ksem_entry: KsemConfigEntry = entry
-    coordinator = ksem_entry.runtime_data.coordinator
+    coordinator = entry.runtime_data.coordinator
     async_add_entities(
         KsemSensor(coordinator, description)
         for description in SENSORS

@@ -11,7 +11,6 @@ from homeassistant.components.binary_sensor import (  # type: ignore[attr-define
     BinarySensorEntity,
     BinarySensorEntityDescription,
 )
-from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
@@ -102,14 +101,13 @@ class ZaptecInstallationBinarySensor(ZaptecInstallationEntity, BinarySensorEntit
 
 async def async_setup_entry(
     hass: HomeAssistant,
-    entry: ConfigEntry,
+    entry: ZaptecConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add binary sensors for every installation and charger, and for new ones later."""
-    zaptec_entry: ZaptecConfigEntry = entry
-    runtime = zaptec_entry.runtime_data
+    runtime = entry.runtime_data
     async_add_device_entities(
-        zaptec_entry,
+        entry,
         async_add_entities,
         lambda installation: (
             ZaptecInstallationBinarySensor(runtime.details, description, installation)

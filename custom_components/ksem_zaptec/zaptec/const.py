@@ -5,8 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Final
 
-from .api import ClientTuning
-
 CONF_API_URL: Final = "api_url"
 # The development instance points the integration at the simulator through this variable;
 # it is read once, when an entry is created, and stored in the entry (never a form field).
@@ -36,8 +34,6 @@ WRITE_UNLOAD_TIMEOUT: Final = 20.0
 FAULT_BACKOFF_BASE: Final = timedelta(minutes=1)
 FAULT_BACKOFF_MAX: Final = timedelta(minutes=10)
 
-# Client limits; tests replace this with faster waits.
-CLIENT_TUNING: ClientTuning = ClientTuning()
 USER_AGENT: Final = "ksem_zaptec/0.1.0 (+https://github.com/ksem-zaptec/ha-ksem-zaptec)"
 
 # Repair issue raised when the account's role cannot change an installation's settings.

@@ -54,7 +54,6 @@ def create_client(hass: HomeAssistant, username: str, password: str, api_url: st
         username,
         password,
         base_url=api_url,
-        tuning=const.CLIENT_TUNING,
         user_agent=const.USER_AGENT,
     )
 

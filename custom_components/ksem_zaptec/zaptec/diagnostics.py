@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from homeassistant.components.diagnostics import async_redact_data
-from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_PASSWORD, CONF_USERNAME
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.device_registry import DeviceEntry
@@ -49,7 +48,7 @@ TO_REDACT = {
 _PRIVATE_OBSERVATIONS = {Observation.CHARGER_CURRENT_USER_UUID, Observation.SIGNED_METER_VALUE}
 
 
-def _entry(entry: ConfigEntry) -> dict[str, Any]:
+def _entry(entry: ZaptecConfigEntry) -> dict[str, Any]:
     return {"title": REDACTED, "data": async_redact_data(dict(entry.data), TO_REDACT)}
 
 
@@ -73,11 +72,10 @@ def _polling(runtime: ZaptecRuntimeData) -> dict[str, Any]:
 
 
 async def async_get_config_entry_diagnostics(
-    hass: HomeAssistant, entry: ConfigEntry
+    hass: HomeAssistant, entry: ZaptecConfigEntry
 ) -> dict[str, Any]:
     """What the integration knows about the account, safe to paste into an issue."""
-    zaptec_entry: ZaptecConfigEntry = entry
-    runtime = zaptec_entry.runtime_data
+    runtime = entry.runtime_data
     details = runtime.details.data
     states = runtime.state.data or {}
     return {
@@ -95,7 +93,7 @@ async def async_get_config_entry_diagnostics(
 
 
 async def async_get_device_diagnostics(
-    hass: HomeAssistant, entry: ConfigEntry, device: DeviceEntry
+    hass: HomeAssistant, entry: ZaptecConfigEntry, device: DeviceEntry
 ) -> dict[str, Any]:
     """One charger or installation of the account, redacted like the entry's diagnostics.
 
@@ -103,8 +101,7 @@ async def async_get_device_diagnostics(
     installation's file holds its details and which chargers belong to it. The rest of the
     account (other installations, their people and addresses) stays out.
     """
-    zaptec_entry: ZaptecConfigEntry = entry
-    runtime = zaptec_entry.runtime_data
+    runtime = entry.runtime_data
     details = runtime.details.data
     ids = {identifier for domain, identifier in device.identifiers if domain == DOMAIN}
     result: dict[str, Any] = {"entry": _entry(entry), "polling": _polling(runtime)}

@@ -40,7 +40,7 @@ def firmware_of(state: ChargerState | None) -> str | None:
 def charger_device_info(charger: Charger, state: ChargerState | None) -> DeviceInfo:
     """The device of a charger: model from the serial prefix, firmware from its state.
 
-    The link to its installation is made when the devices are registered (setup.py).
+    The link to its installation is made when the devices are registered (devices.py).
     """
     return DeviceInfo(
         identifiers={(DOMAIN, charger.id)},

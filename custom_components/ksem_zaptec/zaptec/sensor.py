@@ -12,7 +12,6 @@ from homeassistant.components.sensor import (
     SensorEntityDescription,
     SensorStateClass,
 )
-from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import (
     EntityCategory,
     UnitOfElectricCurrent,
@@ -127,7 +126,7 @@ def _phase_sensors(
         ZaptecChargerSensorDescription(
             key=f"{key}_{phase}",
             translation_key=f"zaptec_{key}",
-            translation_placeholders={"phase": str(phase)},
+            translation_placeholders={"phase": f"L{phase}"},
             state_class=SensorStateClass.MEASUREMENT,
             entity_category=EntityCategory.DIAGNOSTIC,
             entity_registry_enabled_default=False,
@@ -234,7 +233,7 @@ INSTALLATION_SENSORS: list[ZaptecInstallationSensorDescription] = [
         ZaptecInstallationSensorDescription(
             key=f"available_current_phase_{phase}",
             translation_key="zaptec_available_current_phase",
-            translation_placeholders={"phase": str(phase)},
+            translation_placeholders={"phase": f"L{phase}"},
             device_class=SensorDeviceClass.CURRENT,
             state_class=SensorStateClass.MEASUREMENT,
             native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
@@ -314,14 +313,13 @@ class ZaptecInstallationSensor(ZaptecInstallationEntity, SensorEntity):
 
 async def async_setup_entry(
     hass: HomeAssistant,
-    entry: ConfigEntry,
+    entry: ZaptecConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add sensors for every installation and charger, and for new ones later."""
-    zaptec_entry: ZaptecConfigEntry = entry
-    runtime = zaptec_entry.runtime_data
+    runtime = entry.runtime_data
     async_add_device_entities(
-        zaptec_entry,
+        entry,
         async_add_entities,
         lambda installation: (
             ZaptecInstallationSensor(runtime.details, description, installation)

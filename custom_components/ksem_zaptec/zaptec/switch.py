@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from homeassistant.components.switch import SwitchEntity, SwitchEntityDescription
-from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
@@ -172,14 +171,13 @@ class ZaptecChargerSwitch(ZaptecChargerEntity, SwitchEntity):
 
 async def async_setup_entry(
     hass: HomeAssistant,
-    entry: ConfigEntry,
+    entry: ZaptecConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Switches for every installation and charger (a Go has none of its own)."""
-    zaptec_entry: ZaptecConfigEntry = entry
-    runtime = zaptec_entry.runtime_data
+    runtime = entry.runtime_data
     async_add_device_entities(
-        zaptec_entry,
+        entry,
         async_add_entities,
         lambda installation: (
             ZaptecInstallationSwitch(runtime.details, description, installation)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr
@@ -21,18 +20,17 @@ from .permissions import PermissionMonitor
 PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.SENSOR, Platform.SWITCH]
 
 
-async def async_setup_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
+async def async_setup_entry(hass: HomeAssistant, entry: ZaptecConfigEntry) -> bool:
     """Log in, read the account, start both coordinators, add the platforms."""
-    zaptec_entry: ZaptecConfigEntry = entry
     client = entry_client(hass, entry)
-    details = ZaptecDetailsCoordinator(hass, zaptec_entry, client)
+    details = ZaptecDetailsCoordinator(hass, entry, client)
     await details.async_config_entry_first_refresh()
-    state = ZaptecStateCoordinator(hass, zaptec_entry, client, details)
+    state = ZaptecStateCoordinator(hass, entry, client, details)
     await state.async_config_entry_first_refresh()
-    zaptec_entry.runtime_data = ZaptecRuntimeData(client=client, details=details, state=state)
+    entry.runtime_data = ZaptecRuntimeData(client=client, details=details, state=state)
 
-    devices = DeviceSync(hass, zaptec_entry)
-    permissions = PermissionMonitor(hass, zaptec_entry)
+    devices = DeviceSync(hass, entry)
+    permissions = PermissionMonitor(hass, entry)
 
     @callback
     def _details_updated() -> None:
@@ -47,21 +45,19 @@ async def async_setup_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
     return True
 
 
-async def async_unload_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
+async def async_unload_entry(hass: HomeAssistant, entry: ZaptecConfigEntry) -> bool:
     """Let writes in flight end first, then unload; the coordinators stop with the entry."""
-    zaptec_entry: ZaptecConfigEntry = entry
-    await zaptec_entry.runtime_data.details.async_finish_writes()
+    await entry.runtime_data.details.async_finish_writes()
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
 
 
-async def async_remove_entry(hass: HomeAssistant, entry: ConfigEntry) -> None:
+async def async_remove_entry(hass: HomeAssistant, entry: ZaptecConfigEntry) -> None:
     """The entry is deleted: its client (token, pause) goes too."""
     forget_entry_client(hass, entry)
 
 
 async def async_remove_config_entry_device(
-    hass: HomeAssistant, entry: ConfigEntry, device: dr.DeviceEntry
+    hass: HomeAssistant, entry: ZaptecConfigEntry, device: dr.DeviceEntry
 ) -> bool:
     """Allow removing a device only when the account no longer reports it."""
-    zaptec_entry: ZaptecConfigEntry = entry
-    return not DeviceSync(hass, zaptec_entry).is_current(device)
+    return not DeviceSync(hass, entry).is_current(device)
