@@ -86,77 +86,58 @@ def _flow(key: str, value_fn: Callable[[EnergyFlow], float | None]) -> KsemSenso
     )
 
 
+# Per phase: key and translation stem, device class, unit, display precision, value.
+_PHASE_VALUES: tuple[
+    tuple[str, SensorDeviceClass, str | None, int, Callable[[PhaseValues], float | None]], ...
+] = (
+    ("power", SensorDeviceClass.POWER, UnitOfPower.WATT, 0, lambda p: p.power),
+    ("current", SensorDeviceClass.CURRENT, UnitOfElectricCurrent.AMPERE, 1, lambda p: p.current),
+    ("voltage", SensorDeviceClass.VOLTAGE, UnitOfElectricPotential.VOLT, 1, lambda p: p.voltage),
+    ("power_factor", SensorDeviceClass.POWER_FACTOR, None, 2, lambda p: p.power_factor),
+    (
+        "energy_import",
+        SensorDeviceClass.ENERGY,
+        UnitOfEnergy.KILO_WATT_HOUR,
+        2,
+        lambda p: p.energy_import,
+    ),
+    (
+        "energy_export",
+        SensorDeviceClass.ENERGY,
+        UnitOfEnergy.KILO_WATT_HOUR,
+        2,
+        lambda p: p.energy_export,
+    ),
+)
+
+
 def _phase_sensors(phase: int) -> list[KsemSensorEntityDescription]:
-    """Per-phase values: diagnostic and disabled by default."""
-    idx = phase - 1
-    label = {"phase": f"L{phase}"}
+    """Per-phase values (keys `<value>_l<n>`): diagnostic and disabled by default."""
 
-    def get(fn: Callable[[PhaseValues], float | None]) -> Callable[[KsemData], float | None]:
-        return lambda d: fn(d.meter.phases[idx])
+    def of_phase(fn: Callable[[PhaseValues], float | None]) -> Callable[[KsemData], float | None]:
+        return lambda d: fn(d.meter.phases[phase - 1])
 
-    common = {
-        "entity_category": EntityCategory.DIAGNOSTIC,
-        "entity_registry_enabled_default": False,
-        "translation_placeholders": label,
-    }
-    measurement = {**common, "state_class": SensorStateClass.MEASUREMENT}
-    energy = {
-        **common,
-        "device_class": SensorDeviceClass.ENERGY,
-        "native_unit_of_measurement": UnitOfEnergy.KILO_WATT_HOUR,
-        "state_class": SensorStateClass.TOTAL_INCREASING,
-        "suggested_display_precision": 2,
-        "counter": METER_COUNTER,
-    }
-    return [
-        KsemSensorEntityDescription(
-            key=f"power_l{phase}",
-            translation_key="phase_power",
-            device_class=SensorDeviceClass.POWER,
-            native_unit_of_measurement=UnitOfPower.WATT,
-            suggested_display_precision=0,
-            value_fn=get(lambda p: p.power),
-            **measurement,  # type: ignore[arg-type]
-        ),
-        KsemSensorEntityDescription(
-            key=f"current_l{phase}",
-            translation_key="phase_current",
-            device_class=SensorDeviceClass.CURRENT,
-            native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
-            suggested_display_precision=1,
-            value_fn=get(lambda p: p.current),
-            **measurement,  # type: ignore[arg-type]
-        ),
-        KsemSensorEntityDescription(
-            key=f"voltage_l{phase}",
-            translation_key="phase_voltage",
-            device_class=SensorDeviceClass.VOLTAGE,
-            native_unit_of_measurement=UnitOfElectricPotential.VOLT,
-            suggested_display_precision=1,
-            value_fn=get(lambda p: p.voltage),
-            **measurement,  # type: ignore[arg-type]
-        ),
-        KsemSensorEntityDescription(
-            key=f"power_factor_l{phase}",
-            translation_key="phase_power_factor",
-            device_class=SensorDeviceClass.POWER_FACTOR,
-            suggested_display_precision=2,
-            value_fn=get(lambda p: p.power_factor),
-            **measurement,  # type: ignore[arg-type]
-        ),
-        KsemSensorEntityDescription(
-            key=f"energy_import_l{phase}",
-            translation_key="phase_energy_import",
-            value_fn=get(lambda p: p.energy_import),
-            **energy,  # type: ignore[arg-type]
-        ),
-        KsemSensorEntityDescription(
-            key=f"energy_export_l{phase}",
-            translation_key="phase_energy_export",
-            value_fn=get(lambda p: p.energy_export),
-            **energy,  # type: ignore[arg-type]
-        ),
-    ]
+    descriptions = []
+    for name, device_class, unit, precision, value_fn in _PHASE_VALUES:
+        energy = device_class is SensorDeviceClass.ENERGY
+        descriptions.append(
+            KsemSensorEntityDescription(
+                key=f"{name}_l{phase}",
+                translation_key=f"phase_{name}",
+                translation_placeholders={"phase": f"L{phase}"},
+                device_class=device_class,
+                native_unit_of_measurement=unit,
+                suggested_display_precision=precision,
+                state_class=(
+                    SensorStateClass.TOTAL_INCREASING if energy else SensorStateClass.MEASUREMENT
+                ),
+                counter=METER_COUNTER if energy else None,
+                entity_category=EntityCategory.DIAGNOSTIC,
+                entity_registry_enabled_default=False,
+                value_fn=of_phase(value_fn),
+            )
+        )
+    return descriptions
 
 
 SENSORS: tuple[KsemSensorEntityDescription, ...] = (
