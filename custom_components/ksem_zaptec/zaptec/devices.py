@@ -1,4 +1,4 @@
-"""Keep the device registry in line with the account: new, renamed, removed, firmware."""
+"""Zaptec devices: their device info, and the registry kept in line with the account."""
 
 from __future__ import annotations
 
@@ -6,14 +6,52 @@ from typing import Any
 
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers.device_registry import DeviceInfo
 
 from ..const import DOMAIN
+from .api import Charger, ChargerState, Installation, Observation
 from .coordinator import ZaptecConfigEntry
-from .entity import charger_device_info, firmware_of, installation_device_info
 
 # HA 2026.8 replaced `via_device` (identifier) by `via_device_id` (registry id); the minimum
 # supported HA (2026.3) only knows the first one.
 _HAS_VIA_DEVICE_ID = "via_device_id" in dr.DeviceInfo.__annotations__
+
+
+MANUFACTURER = "Zaptec"
+
+
+def installation_device_info(installation: Installation) -> DeviceInfo:
+    """The device of an installation (the chargers hang below it)."""
+    return DeviceInfo(
+        identifiers={(DOMAIN, installation.id)},
+        name=installation.name,
+        manufacturer=MANUFACTURER,
+        model="Installation",
+    )
+
+
+def firmware_of(state: ChargerState | None) -> str | None:
+    """Firmware version from the charger's state, if it was read."""
+    if state is None:
+        return None
+    return state.text(Observation.COMPUTER_SOFTWARE_VERSION) or state.text(
+        Observation.MAINBOARD_SOFTWARE_VERSION
+    )
+
+
+def charger_device_info(charger: Charger, state: ChargerState | None) -> DeviceInfo:
+    """The device of a charger: model from the serial prefix, firmware from its state.
+
+    The link to its installation is made when the devices are registered (devices.py).
+    """
+    return DeviceInfo(
+        identifiers={(DOMAIN, charger.id)},
+        name=charger.name,
+        manufacturer=MANUFACTURER,
+        model=charger.model,
+        serial_number=charger.serial,
+        sw_version=firmware_of(state),
+    )
 
 
 def _via(parent: dr.DeviceEntry) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Zaptec entities: device info and the base classes for installation and charger entities."""
+"""Zaptec entities: installation and charger base classes, added as their devices appear."""
 
 from __future__ import annotations
 
@@ -6,50 +6,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from homeassistant.core import callback
-from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import Entity, EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from ..const import DOMAIN
 from ..entity import KsemZaptecEntity
-from .api import Charger, ChargerState, Installation, Observation
+from .api import Charger, ChargerState, Installation
 from .coordinator import ZaptecConfigEntry, ZaptecDetailsCoordinator, ZaptecStateCoordinator
-
-MANUFACTURER = "Zaptec"
-
-
-def installation_device_info(installation: Installation) -> DeviceInfo:
-    """The device of an installation (the chargers hang below it)."""
-    return DeviceInfo(
-        identifiers={(DOMAIN, installation.id)},
-        name=installation.name,
-        manufacturer=MANUFACTURER,
-        model="Installation",
-    )
-
-
-def firmware_of(state: ChargerState | None) -> str | None:
-    """Firmware version from the charger's state, if it was read."""
-    if state is None:
-        return None
-    return state.text(Observation.COMPUTER_SOFTWARE_VERSION) or state.text(
-        Observation.MAINBOARD_SOFTWARE_VERSION
-    )
-
-
-def charger_device_info(charger: Charger, state: ChargerState | None) -> DeviceInfo:
-    """The device of a charger: model from the serial prefix, firmware from its state.
-
-    The link to its installation is made when the devices are registered (devices.py).
-    """
-    return DeviceInfo(
-        identifiers={(DOMAIN, charger.id)},
-        name=charger.name,
-        manufacturer=MANUFACTURER,
-        model=charger.model,
-        serial_number=charger.serial,
-        sw_version=firmware_of(state),
-    )
+from .devices import charger_device_info, installation_device_info
 
 
 @dataclass(frozen=True, slots=True)
