@@ -114,7 +114,19 @@ def test_normalize_host(host: str, expected: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "host", ["", "   ", "ftp://x", "http://x/path", "http://:80", "host:notaport", "http://u@h"]
+    "host",
+    [
+        "",
+        "   ",
+        "ftp://x",
+        "http://x/path",
+        "http://:80",
+        "host:notaport",
+        "http://u@h",
+        "http://",
+        "HTTPS://",
+        "http:",
+    ],
 )
 def test_normalize_host_rejects(host: str) -> None:
     with pytest.raises(ValueError, match="host"):
@@ -246,6 +258,16 @@ async def test_probe(
         ("GET", client.base_url.with_path("/api/json/local/values/smart-meter"))
     ][0]
     assert "Authorization" not in request.kwargs["headers"]
+
+
+@pytest.mark.parametrize("challenge", ['Basic realm="router"', "Digest realm=nas, nonce=1"])
+async def test_a_login_dialog_is_no_ksem(
+    session: aiohttp.ClientSession, mocked: Any, challenge: str
+) -> None:
+    """A router that asks people for a password answers 401 too, but it is not a meter."""
+    mocked.get(VALUES, status=401, headers={"WWW-Authenticate": challenge})
+    with pytest.raises(KsemProtocolError):
+        await KsemClient(BASE, session).probe()
 
 
 async def test_device_settings(session: aiohttp.ClientSession, mocked: Any) -> None:

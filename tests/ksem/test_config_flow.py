@@ -178,8 +178,8 @@ async def test_token_request_refused_falls_back_to_paste(
     )
     assert result["errors"] == {"token": "ksem_invalid_token"}
     token = authorized_token(ksem, "My HA")
-    # whitespace from copying is ignored
-    pasted = f"  {token[:20]}\n{token[20:]} "
+    # whitespace from copying is ignored, and so is a "Bearer " prefix
+    pasted = f"  Bearer {token[:20]}\n{token[20:]} "
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {"token": pasted})
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["data"]["token"] == token

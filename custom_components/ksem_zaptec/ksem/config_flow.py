@@ -48,6 +48,7 @@ from .api import (
 )
 
 # Default host name of a KSEM: ksem-<serial> (docs/ksem.md#host-names).
+_BEARER_PREFIX = re.compile(r"^(authorization:)?bearer", re.IGNORECASE)
 _SERIAL_FROM_HOSTNAME = re.compile(r"^(?:https?://)?ksem-(\d+)(?:[.:/]|$)", re.IGNORECASE)
 
 
@@ -187,7 +188,8 @@ class KsemFlowMixin(ConfigFlow):
         """Fallback: the user creates a token in the web UI and pastes it here."""
         errors: dict[str, str] = {}
         if user_input is not None:
-            token = "".join(user_input[CONF_TOKEN].split())
+            # Whitespace from copying goes; so does an "Authorization: Bearer" prefix.
+            token = _BEARER_PREFIX.sub("", "".join(user_input[CONF_TOKEN].split()))
             try:
                 TokenInfo.from_token(token)
                 authorized = await self._ksem_client(token).check_token()

@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import statistics
 import time
 from collections import deque
 from collections.abc import AsyncGenerator, Callable
 from http import HTTPStatus
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 import aiohttp
 from yarl import URL
@@ -50,6 +51,9 @@ MIN_POST_INTERVAL: Final = 1.0
 WS_CLOSE_POLICY_VIOLATION: Final = 1008
 _APP_MISSING = (HTTPStatus.NOT_FOUND, HTTPStatus.BAD_GATEWAY)
 _LOGGER = logging.getLogger(__name__)
+_SCHEME_ONLY: Final = re.compile(r"https?:?", re.IGNORECASE)
+# A login dialog for people (a router, a NAS): never the meter, which uses bearer tokens.
+_HUMAN_LOGIN: Final = re.compile(r"\s*(basic|digest)\b", re.IGNORECASE)
 
 
 def normalize_host(host: str) -> URL:
@@ -57,6 +61,8 @@ def normalize_host(host: str) -> URL:
     text = host.strip().rstrip("/")
     if not text:
         raise ValueError("empty host")
+    if _SCHEME_ONLY.fullmatch(text):  # "http://" is no host called "http"
+        raise ValueError(f"invalid host {host!r}: no host name after the scheme")
     if "://" not in text:
         text = f"http://{text}"
     try:
@@ -69,6 +75,12 @@ def normalize_host(host: str) -> URL:
     if url.query_string or url.fragment or url.user:
         raise ValueError(f"invalid host {host!r}")
     return URL.build(scheme=url.scheme, host=url.host, port=port)
+
+
+class _Answer(NamedTuple):
+    status: int
+    body: Any
+    challenge: str  # WWW-Authenticate, "" when absent
 
 
 def _retry_after(response: aiohttp.ClientResponse) -> float | None:
@@ -136,8 +148,8 @@ class KsemClient:
 
     async def _request(
         self, method: str, path: str, *, token: str | None, json: Any = None
-    ) -> tuple[int, Any]:
-        """Send one request; returns (status, JSON body or None). Only transport errors raise."""
+    ) -> _Answer:
+        """Send one request: its status, JSON body and challenge; only transport errors raise."""
         try:
             async with self.session.request(
                 method,
@@ -155,13 +167,13 @@ class KsemClient:
                         body = await response.json()
                     except ValueError:
                         body = None
-                return response.status, body
+                return _Answer(response.status, body, response.headers.get("WWW-Authenticate", ""))
         except (TimeoutError, aiohttp.ClientError) as err:
             raise KsemConnectionError(f"Cannot reach {self.base_url}: {err!r}") from err
 
     async def _get_authorized(self, path: str) -> Any:
         """GET with the token: map TQ's REST status codes (docs/ksem.md#status-codes)."""
-        status, body = await self._request("GET", path, token=self.token)
+        status, body, _ = await self._request("GET", path, token=self.token)
         if status == HTTPStatus.OK:
             return body
         if status == HTTPStatus.UNAUTHORIZED:
@@ -179,12 +191,12 @@ class KsemClient:
         missing only if the meter's REST framework still answers 401 on device-settings;
         otherwise this is some other web server.
         """
-        status, _ = await self._request("GET", VALUES_PATH, token=None)
-        if status == HTTPStatus.UNAUTHORIZED:
+        status, _, challenge = await self._request("GET", VALUES_PATH, token=None)
+        if status == HTTPStatus.UNAUTHORIZED and not _HUMAN_LOGIN.match(challenge):
             return
         if status in _APP_MISSING:
-            other, _ = await self._request("GET", DEVICE_SETTINGS_PATH, token=None)
-            if other == HTTPStatus.UNAUTHORIZED:
+            other, _, challenge = await self._request("GET", DEVICE_SETTINGS_PATH, token=None)
+            if other == HTTPStatus.UNAUTHORIZED and not _HUMAN_LOGIN.match(challenge):
                 raise KsemNotSupportedError("JSON interface missing (firmware too old?)")
         if status >= HTTPStatus.INTERNAL_SERVER_ERROR and status not in _APP_MISSING:
             raise KsemConnectionError(f"Meter answered {status}")
@@ -221,7 +233,7 @@ class KsemClient:
         for attempt in range(2):
             await self._respect_post_limit()
             try:
-                status, body = await self._request(
+                status, body, _ = await self._request(
                     pairing.TOKEN_REQUEST_METHOD,
                     pairing.TOKEN_REQUEST_PATH,
                     token=None,
