@@ -449,11 +449,14 @@ async def test_reconfigure_wrong_meter(
         result = await hass.config_entries.flow.async_configure(
             result["flow_id"], {"host": f"127.0.0.1:{other.port}"}
         )
-        # other meter: our token is refused there (its device-settings refuse it too)
-        assert result["type"] is FlowResultType.ABORT
-        assert result["reason"] == "ksem_wrong_device"
+        # other meter: our token is refused there (its device-settings refuse it too); the
+        # user may have mistyped, so the form asks again instead of ending the flow
+        assert result["type"] is FlowResultType.FORM
+        assert result["errors"] == {"base": "ksem_token_refused_here"}
     finally:
         await other.stop()
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"host": ksem.host})
+    assert result["reason"] == "reconfigure_successful"
 
 
 async def test_reconfigure_other_serial(

@@ -343,12 +343,13 @@ class KsemFlowMixin(ConfigFlow):
                     if serial is not None:
                         await self.async_set_unique_id(serial)
                         self._abort_if_unique_id_mismatch(reason="ksem_wrong_device")
-                    if not accepted:
-                        # Tokens are issued per meter: one that is refused means another meter.
-                        return self.async_abort(reason="ksem_wrong_device")
-                    return self.async_update_reload_and_abort(
-                        entry, data_updates={CONF_HOST: self._ksem_host}
-                    )
+                    if accepted:
+                        return self.async_update_reload_and_abort(
+                            entry, data_updates={CONF_HOST: self._ksem_host}
+                        )
+                    # Tokens are issued per meter: refused means another meter (or another
+                    # server that wants a token). The user may have mistyped: ask again.
+                    errors["base"] = "ksem_token_refused_here"
             else:
                 errors["base"] = error
         return self.async_show_form(
