@@ -479,3 +479,25 @@ async def test_options_flow(hass: HomeAssistant, ksem_entry: MockConfigEntry) ->
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert ksem_entry.options == {"write_interval": 1, "poll_interval": 10, "stale_after": 120}
+
+
+async def test_options_out_of_range_say_so_and_recover(
+    hass: HomeAssistant, ksem_entry: MockConfigEntry
+) -> None:
+    """Not Home Assistant's untranslated "Value 0.0 is too small": our own error per field."""
+    ksem_entry.add_to_hass(hass)
+    result = await hass.config_entries.options.async_init(ksem_entry.entry_id)
+    assert result["description_placeholders"]["write_interval_min"] == "1"
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"write_interval": 0, "poll_interval": 5, "stale_after": 5000}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {
+        "write_interval": "write_interval_range",
+        "stale_after": "stale_after_range",
+    }
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"write_interval": 2, "poll_interval": 5, "stale_after": 90}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert ksem_entry.options == {"write_interval": 2, "poll_interval": 5, "stale_after": 90}

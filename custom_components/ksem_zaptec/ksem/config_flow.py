@@ -361,38 +361,60 @@ class KsemFlowMixin(ConfigFlow):
         )
 
 
+# Option -> (default, lowest, highest), seconds.
+_OPTION_RANGES: dict[str, tuple[int, int, int]] = {
+    const.CONF_WRITE_INTERVAL: (
+        const.DEFAULT_WRITE_INTERVAL,
+        const.MIN_WRITE_INTERVAL,
+        const.MAX_WRITE_INTERVAL,
+    ),
+    const.CONF_POLL_INTERVAL: (
+        const.DEFAULT_POLL_INTERVAL,
+        const.MIN_POLL_INTERVAL,
+        const.MAX_POLL_INTERVAL,
+    ),
+    const.CONF_STALE_AFTER: (
+        const.DEFAULT_STALE_AFTER,
+        const.MIN_STALE_AFTER,
+        const.MAX_STALE_AFTER,
+    ),
+}
+# The selector shows no bounds of its own: Home Assistant would reject a value outside them
+# with an untranslated voluptuous message. The ranges are checked here (translated errors).
+_SECONDS = NumberSelector(
+    NumberSelectorConfig(step=1, unit_of_measurement="s", mode=NumberSelectorMode.BOX)
+)
+
+
 class KsemOptionsFlow(OptionsFlowWithReload):
     """Write interval, poll interval (without push) and when values count as stale."""
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """One form with the intervals; the entry reloads with the new values."""
+        errors: dict[str, str] = {}
         if user_input is not None:
-            return self.async_create_entry(
-                data={key: int(value) for key, value in user_input.items()}
-            )
-
-        def seconds(low: int, high: int) -> NumberSelector:
-            return NumberSelector(
-                NumberSelectorConfig(
-                    min=low, max=high, step=1, unit_of_measurement="s", mode=NumberSelectorMode.BOX
-                )
-            )
-
+            values = {key: int(value) for key, value in user_input.items()}
+            errors = {
+                key: f"{key}_range"
+                for key, (_, low, high) in _OPTION_RANGES.items()
+                if not low <= values.get(key, low) <= high
+            }
+            if not errors:
+                return self.async_create_entry(data=values)
         options = self.config_entry.options
         schema = vol.Schema(
             {
-                vol.Required(
-                    const.CONF_WRITE_INTERVAL,
-                    default=options.get(const.CONF_WRITE_INTERVAL, const.DEFAULT_WRITE_INTERVAL),
-                ): seconds(const.MIN_WRITE_INTERVAL, const.MAX_WRITE_INTERVAL),
-                vol.Required(
-                    const.CONF_POLL_INTERVAL,
-                    default=options.get(const.CONF_POLL_INTERVAL, const.DEFAULT_POLL_INTERVAL),
-                ): seconds(const.MIN_POLL_INTERVAL, const.MAX_POLL_INTERVAL),
-                vol.Required(
-                    const.CONF_STALE_AFTER,
-                    default=options.get(const.CONF_STALE_AFTER, const.DEFAULT_STALE_AFTER),
-                ): seconds(const.MIN_STALE_AFTER, const.MAX_STALE_AFTER),
+                vol.Required(key, default=options.get(key, default)): _SECONDS
+                for key, (default, _, _) in _OPTION_RANGES.items()
             }
         )
-        return self.async_show_form(step_id="init", data_schema=schema)
+        return self.async_show_form(
+            step_id="init",
+            data_schema=self.add_suggested_values_to_schema(schema, user_input or {}),
+            errors=errors,
+            description_placeholders={
+                f"{key}_{bound}": str(value)
+                for key, (_, low, high) in _OPTION_RANGES.items()
+                for bound, value in (("min", low), ("max", high))
+            },
+        )
