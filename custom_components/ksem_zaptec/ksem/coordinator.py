@@ -23,7 +23,8 @@ flood the recorder. Client errors map to Home Assistant errors in `errors.py` on
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+import contextlib
+from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -95,13 +96,6 @@ class KsemRuntimeData:
 
 
 type KsemConfigEntry = ConfigEntry[KsemRuntimeData]
-
-
-async def _aclose(items: AsyncIterator[Any]) -> None:
-    """Close a push generator at once (its socket too), not whenever it is collected."""
-    aclose = getattr(items, "aclose", None)
-    if aclose is not None:
-        await aclose()
 
 
 class KsemCoordinator(DataUpdateCoordinator[KsemData]):
@@ -298,7 +292,7 @@ class KsemCoordinator(DataUpdateCoordinator[KsemData]):
             )
         else:
             job = self._supervise(
-                "energy flow", self.client.stream_energy_flow, self._on_energy_flow, meter=False
+                "energy flow", self.client.stream_energy_flow, self._set_energy_flow, meter=False
             )
         entry.async_create_background_task(
             self.hass, job, f"{DOMAIN} KSEM {entry.unique_id} {'meter' if meter else 'flow'} push"
@@ -307,7 +301,7 @@ class KsemCoordinator(DataUpdateCoordinator[KsemData]):
     async def _supervise[T](
         self,
         label: str,
-        stream: Callable[[SilenceWatchdog], AsyncIterator[T]],
+        stream: Callable[[SilenceWatchdog], AsyncGenerator[T]],
         handle: Callable[[T], None],
         *,
         meter: bool,
@@ -351,22 +345,26 @@ class KsemCoordinator(DataUpdateCoordinator[KsemData]):
     async def _stream_once[T](
         self,
         label: str,
-        items: AsyncIterator[T],
+        items: AsyncGenerator[T],
         handle: Callable[[T], None],
         *,
         meter: bool,
         first: bool,
     ) -> tuple[float | None, bool]:
-        """Run one connection until it ends: (seconds it delivered or None, refused at start)."""
+        """Run one connection until it ends: (seconds it delivered or None, refused at start).
+
+        The stream is closed at once when it ends (its socket too), not when it is collected.
+        """
         loop = self.hass.loop
         connected_at: float | None = None
         refused = False
         try:
-            async for item in items:
-                if connected_at is None:
-                    connected_at = loop.time()
-                    self._set_pushing(label, meter=meter, pushing=True)
-                handle(item)
+            async with contextlib.aclosing(items):
+                async for item in items:
+                    if connected_at is None:
+                        connected_at = loop.time()
+                        self._set_pushing(label, meter=meter, pushing=True)
+                    handle(item)
         except KsemAuthError, KsemNotSupportedError:
             refused = first and connected_at is None and not (meter and self._websocket_accepted)
             LOGGER.debug("KSEM %s: WebSocket refused the token", label)
@@ -378,8 +376,6 @@ class KsemCoordinator(DataUpdateCoordinator[KsemData]):
                 self._unexpected_logged = True
             else:
                 LOGGER.debug("KSEM %s: push failed unexpectedly again", label, exc_info=True)
-        finally:
-            await _aclose(items)
         return (None if connected_at is None else loop.time() - connected_at), refused
 
     @callback
@@ -402,11 +398,6 @@ class KsemCoordinator(DataUpdateCoordinator[KsemData]):
         self._mark_fresh()
         self._latest = KsemData(meter, None)
         self._write_soon()
-
-    @callback
-    def _on_energy_flow(self, flow: EnergyFlow) -> None:
-        """Kept until the next meter write (or poll) carries it to the entities."""
-        self._set_energy_flow(flow)
 
     @callback
     def _write_soon(self) -> None:

@@ -160,8 +160,7 @@ class ZaptecDetailsCoordinator(TimestampDataUpdateCoordinator[ZaptecDetails]):
     def failure_backoff(self) -> float:
         """After a failed refresh the client did not pause for: 1, 2, 4, 8, 10 minutes."""
         self._failures += 1
-        backoff = fault_backoff(self._failures, timedelta(0))
-        return min(backoff, const.DETAILS_INTERVAL).total_seconds()
+        return fault_backoff(self._failures, timedelta(0)).total_seconds()
 
     @update_errors(map_update_error)
     async def _async_update_data(self) -> ZaptecDetails:
