@@ -62,16 +62,33 @@ def create_client(hass: HomeAssistant, username: str, password: str, api_url: st
 # cloud fault must survive them, or every retry of a failed setup would log in and list again
 # (runtime_data does not exist until setup succeeds). Dropped when the entry is removed.
 _CLIENTS: HassKey[dict[str, ZaptecClient]] = HassKey(f"{DOMAIN}_zaptec_clients")
+# A client the config flow has just logged in with, by the entry's unique id: the set-up that
+# follows takes it over with its token instead of logging in a second time. Memory only: the
+# token is never stored in the entry.
+_FLOW_CLIENTS: HassKey[dict[str, ZaptecClient]] = HassKey(f"{DOMAIN}_zaptec_flow_clients")
+
+
+@callback
+def hand_over_client(hass: HomeAssistant, unique_id: str, client: ZaptecClient) -> None:
+    """Keep the config flow's logged-in client for the set-up of the entry it creates."""
+    hass.data.setdefault(_FLOW_CLIENTS, {})[unique_id] = client
 
 
 def entry_client(hass: HomeAssistant, entry: ConfigEntry) -> ZaptecClient:
-    """The entry's client; a new one when its credentials or URL changed."""
+    """The entry's client; a new one when its credentials or URL changed.
+
+    A client handed over by the config flow for the same credentials comes first: its token
+    is still good, so the set-up does not log in again.
+    """
     clients = hass.data.setdefault(_CLIENTS, {})
     username, password = entry.data[CONF_USERNAME], entry.data[CONF_PASSWORD]
     api_url = entry.data[CONF_API_URL]
     client = clients.get(entry.entry_id)
     if client is None or not client.uses(username, password, api_url):
-        client = clients[entry.entry_id] = create_client(hass, username, password, api_url)
+        handed = hass.data.get(_FLOW_CLIENTS, {}).pop(entry.unique_id or "", None)
+        if handed is None or not handed.uses(username, password, api_url):
+            handed = create_client(hass, username, password, api_url)
+        client = clients[entry.entry_id] = handed
     return client
 
 
