@@ -37,7 +37,12 @@ async def ticks(hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: in
         await advance(hass, freezer, 15)
 
 
-async def test_idle_chargers_every_ten_minutes_charging_every_minute(
+def list_reads(handle: SimHandle) -> int:
+    """Pages of the charger list read since the log was reset."""
+    return sum(1 for r in handle.sim.requests if r.path == "/api/chargers")
+
+
+async def test_idle_chargers_hourly_changes_seen_in_the_list(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
     zaptec_sim: SimHandle,
@@ -45,31 +50,58 @@ async def test_idle_chargers_every_ten_minutes_charging_every_minute(
 ) -> None:
     sim = zaptec_sim.sim
     sim.reset_requests()
-    await ticks(hass, freezer, 9 * 60)
-    assert state_reads(zaptec_sim) == Counter()  # idle: nothing before 10 minutes
-    await ticks(hass, freezer, 2 * 60)
-    assert state_reads(zaptec_sim) == {"ZPR012345": 1, "ZAP049387": 1}
+    await ticks(hass, freezer, 30 * 60)
+    assert state_reads(zaptec_sim) == Counter()  # idle: the list watches them
+    assert list_reads(zaptec_sim) == 30 * 60 // 165  # every 165 s, nothing else
+    assert {r.path for r in sim.requests} == {"/api/chargers", "/api/installation"} | {
+        f"/api/installation/{i}" for i in sim.installations
+    }  # the details refreshes reuse the list
 
-    # A car plugs in at the Pro: seen at its next idle read, then every minute.
-    sim.set_charger(sim.charger_by_serial("ZPR012345").id, operating_mode=3, power_w=7000.0)
+    # A car plugs in at the Pro: the next list shows it, its state is read in the same tick.
+    garage = sim.charger_by_serial("ZPR012345")
+    sim.set_charger(garage.id, operating_mode=3, power_w=7000.0)
     sim.reset_requests()
-    await ticks(hass, freezer, 10 * 60)
-    assert state_reads(zaptec_sim)["ZAP049387"] == 1
-    sim.reset_requests()
-    await ticks(hass, freezer, 10 * 60)
-    assert state_reads(zaptec_sim) == {"ZPR012345": 10, "ZAP049387": 1}
+    for _ in range(165 // 15):
+        await advance(hass, freezer, 15)
+        if list_reads(zaptec_sim):
+            break
+    assert list_reads(zaptec_sim) == 1
+    assert state_reads(zaptec_sim) == {"ZPR012345": 1}
     assert hass.states.get("sensor.garage_charger_mode").state == "connected_charging"
     assert hass.states.get("sensor.garage_charge_power").state == "7000.0"
+    # Then every minute.
+    sim.reset_requests()
+    await ticks(hass, freezer, 10 * 60)
+    assert state_reads(zaptec_sim) == {"ZPR012345": 10}
 
-    # Finished: still every minute for 15 minutes, then idle again.
-    sim.set_charger(sim.charger_by_serial("ZPR012345").id, operating_mode=5, power_w=0.0)
+    # Finished: still every minute for 15 minutes, then idle again (hourly).
+    sim.set_charger(garage.id, operating_mode=5, power_w=0.0)
     await ticks(hass, freezer, 60)
     sim.reset_requests()
     await ticks(hass, freezer, 15 * 60)
     assert state_reads(zaptec_sim)["ZPR012345"] >= 14
     sim.reset_requests()
-    await ticks(hass, freezer, 30 * 60)
-    assert state_reads(zaptec_sim)["ZPR012345"] <= 3
+    await ticks(hass, freezer, 45 * 60)
+    # The driveway charger's hourly reconciliation read; the Pro's next one is an hour after
+    # its last fast read.
+    assert state_reads(zaptec_sim) == {"ZAP049387": 1}
+    assert hass.states.get("sensor.garage_charger_mode").state == "connected_finished"
+    assert hass.states.get("sensor.driveway_charger_mode").state == "disconnected"
+
+
+async def test_online_change_in_the_list_reads_the_charger(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    zaptec_sim: SimHandle,
+    loaded_entry: MockConfigEntry,
+) -> None:
+    sim = zaptec_sim.sim
+    driveway = sim.charger_by_serial("ZAP049387")
+    sim.set_charger(driveway.id, online=False)
+    sim.reset_requests()
+    await ticks(hass, freezer, 165)
+    assert state_reads(zaptec_sim) == {"ZAP049387": 1}
+    assert hass.states.get("binary_sensor.driveway_online").state == "off"
 
 
 async def test_rate_limit_uses_retry_after_and_logs_once(
@@ -136,7 +168,7 @@ async def test_token_expiry_during_polling(
     sim.reset_requests()
     await advance(hass, freezer, 15 * 60 + 1)
     paths = [r.path for r in sim.requests if not r.path.endswith("/state")]
-    assert paths[:2] == ["/oauth/token", "/api/installation"]
+    assert paths[0] == "/oauth/token"  # before the token ran out: nothing refused
     assert paths.count("/oauth/token") == 1
 
 
@@ -152,7 +184,10 @@ async def test_token_revoked_during_polling(
     sim.reset_requests()
     await advance(hass, freezer, 15 * 60 + 1)
     paths = [r.path for r in sim.requests if not r.path.endswith("/state")]
-    assert paths[:3] == ["/api/installation", "/oauth/token", "/api/installation"]
+    # The details refresh and the list poll were both refused: one login, both repeated.
+    login = paths.index("/oauth/token")
+    assert sorted(paths[:login]) == ["/api/chargers", "/api/installation"]
+    assert sorted(paths[login + 1 : login + 3]) == ["/api/chargers", "/api/installation"]
     assert paths.count("/oauth/token") == 1
     assert hass.states.get("sensor.home_max_current").state == "40.0"
 
@@ -196,13 +231,18 @@ async def test_150_chargers_across_pages_are_spread(
     ]
     assert len(charger_details) == 25  # the rest over the next refreshes
     assert hass.states.get("sensor.car_park_150_charger_mode") is not None
-    # Never more than 15 state reads at once; every charger is read within a few minutes.
-    assert sum(state_reads(zaptec_sim).values()) == 15
-    for _ in range(10):
+    # Set-up reads 15; right after it the rest, as fast as the client's budget allows.
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert sum(state_reads(zaptec_sim).values()) == 152
+    assert len(loaded_states(zaptec_entry)) == 152
+    # An hour later they are all due again: never more than 15 reads per tick.
+    sim.reset_requests()
+    await ticks(hass, freezer, 55 * 60)
+    assert not state_reads(zaptec_sim)
+    for _ in range(40):
         sim.reset_requests()
         await advance(hass, freezer, 15)
         assert sum(state_reads(zaptec_sim).values()) <= 15
-    assert len(loaded_states(zaptec_entry)) == 152
 
 
 def loaded_states(entry: MockConfigEntry) -> dict[str, object]:
@@ -256,7 +296,7 @@ async def test_firmware_follows_the_charger(
     sim = zaptec_sim.sim
     garage = sim.charger_by_serial("ZPR012345")
     sim.set_charger(garage.id, firmware="4.2.0.0")
-    await ticks(hass, freezer, 10 * 60 + 15)
+    await advance(hass, freezer, 60 * 60 + 15)  # the hourly read of an idle charger
     device = _device(device_registry, loaded_entry, garage.id)
     assert device is not None
     assert device.sw_version == "4.2.0.0"
@@ -274,7 +314,7 @@ async def test_lifetime_energy_never_goes_down(
     assert hass.states.get(entity_id).state == "1234.5"
     for reading, shown in ((0.0, STATE_UNKNOWN), (1200.0, STATE_UNKNOWN), (1240.0, "1240.0")):
         sim.set_charger(garage.id, meter_kwh=reading)
-        await ticks(hass, freezer, 10 * 60 + 15)
+        await advance(hass, freezer, 60 * 60 + 15)
         assert hass.states.get(entity_id).state == shown
 
 
@@ -325,17 +365,17 @@ async def test_one_chargers_error_affects_only_that_charger(
     sim = zaptec_sim.sim
     garage = sim.charger_by_serial("ZPR012345").id
     sim.add_fault(f"{garage}/state$", 500, count=100, body={"Code": 500, "Details": "Oops"})
-    sim.reset_requests()
-    await ticks(hass, freezer, 10 * 60 + 15)
+    await ticks(hass, freezer, 60 * 60 + 15)
     assert hass.states.get("sensor.garage_charge_power").state == STATE_UNAVAILABLE
     assert hass.states.get("sensor.driveway_charger_mode").state == "disconnected"
     assert hass.states.get("sensor.home_max_current").state == "40.0"
     assert caplog.text.count("Zaptec charger Garage: state not readable") == 1
-    # The failing charger is read no more often than when it was healthy.
-    await ticks(hass, freezer, 30 * 60)
-    assert state_reads(zaptec_sim)["ZPR012345"] <= 5
+    # The failing charger is read no more often than when it was healthy (hourly).
+    sim.reset_requests()
+    await ticks(hass, freezer, 2 * 60 * 60)
+    assert state_reads(zaptec_sim)["ZPR012345"] == 2
     sim.faults.clear()
-    await ticks(hass, freezer, 10 * 60)
+    await ticks(hass, freezer, 60 * 60)
     assert hass.states.get("sensor.garage_charge_power").state == "0.0"
     assert caplog.text.count("Zaptec charger Garage: state readable again") == 1
 
@@ -349,9 +389,10 @@ async def test_stale_charger_state_is_unavailable(
     """A cloud outage: nothing is sent during the pause, and old values go unavailable."""
     sim = zaptec_sim.sim
     sim.add_fault(".", 503, count=10_000)
-    await ticks(hass, freezer, 19 * 60)
+    # Idle chargers are read hourly; the list vouches for them, 2 x 165 s + 15 s at most.
+    await ticks(hass, freezer, 5 * 60)
     assert hass.states.get("sensor.garage_charger_mode").state == "disconnected"
-    await ticks(hass, freezer, 3 * 60)
+    await ticks(hass, freezer, 60)
     assert hass.states.get("sensor.garage_charger_mode").state == STATE_UNAVAILABLE
     sim.faults.clear()
     await ticks(hass, freezer, 11 * 60)
@@ -366,7 +407,7 @@ async def test_charger_gone_from_state_endpoint_is_skipped(
 ) -> None:
     garage = zaptec_sim.sim.charger_by_serial("ZPR012345")
     zaptec_sim.sim.add_fault(f"/{garage.id}/state$", 404, count=1, body={"errorCode": 512})
-    await ticks(hass, freezer, 10 * 60 + 15)
+    await advance(hass, freezer, 60 * 60 + 15)
     assert hass.states.get("sensor.garage_charge_power").state == STATE_UNKNOWN
     assert hass.states.get("sensor.driveway_charge_power").state == "0.0"
 
