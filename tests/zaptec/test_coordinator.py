@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections import Counter
 
 import pytest
@@ -226,14 +227,16 @@ async def test_150_chargers_across_pages_are_spread(
     assert all(r.query["PageSize"] == "100" for r in sim.requests if r.path == "/api/chargers")
     devices = dr.async_entries_for_config_entry(device_registry, zaptec_entry.entry_id)
     assert len(devices) == 2 + 152
-    charger_details = [
-        r for r in sim.requests if r.path.startswith("/api/chargers/") and r.path.count("/") == 3
-    ]
-    assert len(charger_details) == 25  # the rest over the next refreshes
+    assert not charger_details(zaptec_sim)  # a large account: the states come first
     assert hass.states.get("sensor.car_park_150_charger_mode") is not None
-    # Set-up reads 15; right after it the rest, as fast as the client's budget allows.
+    # Set-up reads 15; right after it the rest, as fast as the client's budget allows,
+    # then the first 25 charger details (the rest over the next refreshes).
     await hass.async_block_till_done(wait_background_tasks=True)
     assert sum(state_reads(zaptec_sim).values()) == 152
+    assert len(charger_details(zaptec_sim)) == 25
+    switches = hass.states.async_entity_ids("switch")
+    shown = [hass.states.get(e).state for e in switches if e.startswith("switch.car_park_")]
+    assert shown.count("on") == 1 + 25  # the installation and 25 chargers
     assert len(loaded_states(zaptec_entry)) == 152
     # An hour later they are all due again: never more than 15 reads per tick.
     sim.reset_requests()
@@ -243,6 +246,14 @@ async def test_150_chargers_across_pages_are_spread(
         sim.reset_requests()
         await advance(hass, freezer, 15)
         assert sum(state_reads(zaptec_sim).values()) <= 15
+
+
+def charger_details(handle: SimHandle) -> list[object]:
+    return [
+        r
+        for r in handle.sim.requests
+        if r.path.startswith("/api/chargers/") and r.path.count("/") == 3
+    ]
 
 
 def loaded_states(entry: MockConfigEntry) -> dict[str, object]:
@@ -465,3 +476,117 @@ async def test_removing_the_entry_forgets_its_client(
     assert await hass.config_entries.async_setup(loaded_entry.entry_id)
     await hass.async_block_till_done()
     assert [r.path for r in sim.requests][:1] == ["/oauth/token"]
+
+
+async def test_list_change_before_the_state_cache_expires_reads_again(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    zaptec_sim: SimHandle,
+    loaded_entry: MockConfigEntry,
+) -> None:
+    """The list shows the car, the (15 s cached) state not yet: one more read after 16 s."""
+    sim = zaptec_sim.sim
+    garage = sim.charger_by_serial("ZPR012345")
+    home = sim.installations[garage.installation_id]
+    cached = garage.state_json(home)  # still "disconnected"
+    sim.set_charger(garage.id, operating_mode=2)
+    sim.add_fault(f"/{garage.id}/state$", 200, count=1, body=cached)
+    sim.reset_requests()
+    await ticks(hass, freezer, 165)
+    assert state_reads(zaptec_sim) == {"ZPR012345": 1}
+    assert hass.states.get("sensor.garage_charger_mode").state == "disconnected"
+    await ticks(hass, freezer, 30)
+    assert state_reads(zaptec_sim) == {"ZPR012345": 2}
+    assert hass.states.get("sensor.garage_charger_mode").state == "connected_requesting"
+    # The list still says "car there": read every minute, not hourly.
+    sim.reset_requests()
+    await ticks(hass, freezer, 5 * 60)
+    assert state_reads(zaptec_sim) == {"ZPR012345": 5}
+
+
+async def test_charger_list_error_backs_off_and_idle_chargers_go_unavailable(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    zaptec_sim: SimHandle,
+    loaded_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Only the list fails: its polls back off; nobody vouches for idle chargers any more."""
+    caplog.set_level(logging.INFO)
+    sim = zaptec_sim.sim
+    sim.add_fault("^/api/chargers$", 500, count=10_000, body={"Code": 500, "Details": "Oops"})
+    sim.reset_requests()
+    await ticks(hass, freezer, 30 * 60)
+    # Healthy: 10 in 30 min. Failing: 165 s, then 165 s, 4, 8, 10 min (never below healthy)
+    # plus the details refreshes, which need the list too.
+    assert list_reads(zaptec_sim) <= 10
+    assert hass.states.get("sensor.garage_charger_mode").state == STATE_UNAVAILABLE
+    assert caplog.text.count("Zaptec charger list not readable") == 1
+    sim.faults.clear()
+    await ticks(hass, freezer, 11 * 60)
+    assert hass.states.get("sensor.garage_charger_mode").state == "disconnected"
+    assert caplog.text.count("Zaptec charger list readable again") == 1
+
+
+async def test_new_charger_in_the_list_is_added_at_once(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    zaptec_sim: SimHandle,
+    loaded_entry: MockConfigEntry,
+    device_registry: dr.DeviceRegistry,
+) -> None:
+    sim = zaptec_sim.sim
+    home = next(iter(sim.installations.values()))
+    new = sim.add_charger(home.id, "ZAP777777", "Carport")
+    sim.set_charger(new.id, operating_mode=3, power_w=3600.0)
+    await ticks(hass, freezer, 165 + 15)
+    assert _device(device_registry, loaded_entry, new.id)
+    assert hass.states.get("sensor.carport_charger_mode").state == "connected_charging"
+    assert hass.states.get("sensor.carport_charge_power").state == "3600.0"
+
+
+async def test_charger_failing_from_set_up_backs_off_from_its_list_mode(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    zaptec_sim: SimHandle,
+    zaptec_entry: MockConfigEntry,
+) -> None:
+    """Never read: its healthy interval comes from the list (charging: a minute)."""
+    sim = zaptec_sim.sim
+    garage = sim.charger_by_serial("ZPR012345")
+    sim.set_charger(garage.id, operating_mode=3, power_w=7000.0)
+    sim.add_fault(f"/{garage.id}/state$", 500, count=3, body={"Code": 500, "Details": "Oops"})
+    zaptec_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(zaptec_entry.entry_id)
+    await hass.async_block_till_done()
+    assert hass.states.get("sensor.garage_charge_power").state == STATE_UNAVAILABLE
+    sim.reset_requests()
+    await ticks(hass, freezer, 60)  # 1 min after the first failure
+    assert state_reads(zaptec_sim) == {"ZPR012345": 1}
+    await ticks(hass, freezer, 6 * 60)  # then 2 and 4 min: healthy again
+    assert state_reads(zaptec_sim) == {"ZPR012345": 3}
+    assert hass.states.get("sensor.garage_charge_power").state == "7000.0"
+
+
+async def test_charger_details_after_set_up_wait_for_a_cloud_fault(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    zaptec_sim: SimHandle,
+    zaptec_entry: MockConfigEntry,
+) -> None:
+    """A large account's charger details after set-up hit a 503: left to the next refresh."""
+    sim = zaptec_sim.sim
+    sim.add_installation("Car park", chargers=20)
+    sim.add_fault("^/api/chargers/[^/]+$", 503, count=1)
+    zaptec_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(zaptec_entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert sum(state_reads(zaptec_sim).values()) == 22
+    switches = [
+        e for e in hass.states.async_entity_ids("switch") if re.match(r"switch\.car_park_\d", e)
+    ]
+    assert len(switches) == 20
+    # The 503 paused the client: those not yet under way were not sent.
+    assert any(hass.states.get(e).state == STATE_UNKNOWN for e in switches)
+    await advance(hass, freezer, 15 * 60 + 1)  # the pause is over by then
+    assert all(hass.states.get(e).state == "on" for e in switches)

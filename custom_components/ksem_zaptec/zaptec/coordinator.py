@@ -191,7 +191,13 @@ class ZaptecDetailsCoordinator(TimestampDataUpdateCoordinator[ZaptecDetails]):
         else:
             chargers = await self.async_list_chargers()
         installations = await asyncio.gather(*(self._installation(i) for i in listed))
-        to_read = self._charger_details_due(chargers, now)
+        first = self.last_update_success_time is None
+        if first and len(chargers) > const.MAX_STATE_READS_PER_TICK:
+            # Set-up of a large account: every charger's state comes first (within a minute,
+            # the client's budget is the limit); their details follow (async_read_details).
+            to_read = set()
+        else:
+            to_read = self._charger_details_due(chargers, now)
         detailed = await asyncio.gather(
             *(self._charger(c, now) if c.id in to_read else self._keep(c) for c in chargers)
         )
@@ -250,6 +256,29 @@ class ZaptecDetailsCoordinator(TimestampDataUpdateCoordinator[ZaptecDetails]):
             and now - self._detail_read_at.get(c.id, never) >= const.CHARGER_DETAIL_INTERVAL
         )
         return {charger_id for _, charger_id in stale[: const.MAX_CHARGER_DETAILS_PER_REFRESH]}
+
+    async def async_read_details(self) -> None:
+        """Read the charger details that are due now, outside a refresh (after set-up).
+
+        A fault leaves them to the next refresh; the refresh schedule is not touched.
+        """
+        now = dt_util.utcnow()
+        to_read = self._charger_details_due(list(self.data.chargers.values()), now)
+        results = await asyncio.gather(
+            *(self._charger(self.data.chargers[cid], now) for cid in to_read),
+            return_exceptions=True,
+        )
+        detailed = {c.id: c for c in results if isinstance(c, Charger)}
+        for result in results:
+            if isinstance(result, ZaptecError):
+                LOGGER.debug("Charger details after set-up not read: %s", result)
+            elif not isinstance(result, Charger):
+                raise result
+        if detailed:
+            chargers = self.data.chargers
+            detailed = {cid: c for cid, c in detailed.items() if cid in chargers}
+            self.data = replace(self.data, chargers={**chargers, **detailed})
+            self.async_update_listeners()
 
     async def _installation(self, listed: Installation) -> Installation:
         try:
@@ -459,6 +488,7 @@ class ZaptecStateCoordinator(DataUpdateCoordinator[dict[str, ChargerState]]):
         """
         if self.unread:
             await self.async_refresh()
+            await self.details.async_read_details()
 
     @update_errors(map_update_error)
     async def _async_update_data(self) -> dict[str, ChargerState]:
