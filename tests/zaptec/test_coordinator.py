@@ -54,9 +54,9 @@ async def test_idle_chargers_hourly_changes_seen_in_the_list(
     await ticks(hass, freezer, 30 * 60)
     assert state_reads(zaptec_sim) == Counter()  # idle: the list watches them
     assert list_reads(zaptec_sim) == 30 * 60 // 165  # every 165 s, nothing else
-    assert {r.path for r in sim.requests} == {"/api/chargers", "/api/installation"} | {
+    assert {r.path for r in sim.requests} == {"/api/chargers"} | {
         f"/api/installation/{i}" for i in sim.installations
-    }  # the details refreshes reuse the list
+    }  # the details refreshes reuse the list; the installation list is read hourly
 
     # A car plugs in at the Pro: the next list shows it, its state is read in the same tick.
     garage = sim.charger_by_serial("ZPR012345")
@@ -113,10 +113,11 @@ async def test_rate_limit_uses_retry_after_and_logs_once(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     sim = zaptec_sim.sim
-    sim.add_fault("^/api/installation$", 429, count=1, retry_after="120")
+    detail = f"/api/installation/{next(iter(sim.installations))}"
+    sim.add_fault(f"^{detail}$", 429, count=1, retry_after="120")
     sim.reset_requests()
     await advance(hass, freezer, 15 * 60 + 1)
-    assert [r.path for r in sim.requests if "/installation" in r.path] == ["/api/installation"]
+    assert [r.path for r in sim.requests if "/installation" in r.path] == [detail]
     # One failed refresh of details that change rarely: still shown (they are 15 min old).
     assert hass.states.get("sensor.home_max_current").state == "40.0"
     assert caplog.text.count("Error fetching Zaptec details") == 1
@@ -125,7 +126,7 @@ async def test_rate_limit_uses_retry_after_and_logs_once(
     await advance(hass, freezer, 60)
     assert not sim.requests
     await advance(hass, freezer, 61)
-    assert [r.path for r in sim.requests if r.path == "/api/installation"] == ["/api/installation"]
+    assert [r.path for r in sim.requests if r.path == detail] == [detail]
     assert hass.states.get("sensor.home_max_current").state == "40.0"
     assert caplog.text.count("Fetching Zaptec details demo@example.com data recovered") == 1
 
@@ -137,14 +138,15 @@ async def test_details_outage_keeps_chargers_and_backs_off(
     loaded_entry: MockConfigEntry,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """Details fail for 40 min: chargers stay; installations go only once the data is old."""
+    """Details fail for 50 min: chargers stay; installations go only once the data is old."""
     caplog.set_level(logging.INFO)
     sim = zaptec_sim.sim
-    sim.add_fault("^/api/installation$", 500, count=1000, body={"Code": 1, "Details": "down"})
+    sim.add_fault("^/api/installation", 500, count=1000, body={"Code": 1, "Details": "down"})
     sim.reset_requests()
-    await ticks(hass, freezer, 40 * 60)
+    await ticks(hass, freezer, 50 * 60)
+    # At 15 min the detail fails: kept, and the list must stand in from then on. At 30 min
+    # the list fails: the refresh fails and backs off 1, 2, 4, 8 ... min: a handful, not 200.
     lists = [r for r in sim.requests if r.path == "/api/installation"]
-    # 15 min healthy, then own backoff 1, 2, 4, 8 ... min (capped at 15): a handful, not 160.
     assert 3 <= len(lists) <= 6
     assert hass.states.get("sensor.garage_charger_mode").state == "disconnected"
     assert hass.states.get("sensor.home_max_current").state == STATE_UNAVAILABLE
@@ -187,8 +189,9 @@ async def test_token_revoked_during_polling(
     paths = [r.path for r in sim.requests if not r.path.endswith("/state")]
     # The details refresh and the list poll were both refused: one login, both repeated.
     login = paths.index("/oauth/token")
-    assert sorted(paths[:login]) == ["/api/chargers", "/api/installation"]
-    assert sorted(paths[login + 1 : login + 3]) == ["/api/chargers", "/api/installation"]
+    kinds = [p.split("/")[2] for p in paths]
+    assert kinds[:login] == ["chargers"]  # refused; the details refresh waits for it
+    assert kinds[login + 1 :] == ["chargers", "installation"]
     assert paths.count("/oauth/token") == 1
     assert hass.states.get("sensor.home_max_current").state == "40.0"
 
@@ -453,7 +456,7 @@ async def test_one_objects_detail_error_keeps_what_was_known(
     loaded_entry: MockConfigEntry,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """A 500 on one installation's detail: the refresh goes on with the list's values."""
+    """A 500 on one installation's detail: the refresh goes on, the next one lists it."""
     sim = zaptec_sim.sim
     home = next(iter(sim.installations.values()))
     sim.add_fault(f"^/api/installation/{home.id}$", 500, count=1, body={"Code": 1})
@@ -462,6 +465,10 @@ async def test_one_objects_detail_error_keeps_what_was_known(
     await advance(hass, freezer, 15 * 60 + 1)
     assert f"/api/installation/{home.id}" in [r.path for r in sim.requests]
     assert "Error fetching Zaptec details" not in caplog.text
+    assert hass.states.get("sensor.home_max_current").state == "40.0"  # kept
+    sim.reset_requests()
+    await advance(hass, freezer, 15 * 60 + 1)
+    assert "/api/installation" in [r.path for r in sim.requests]
     assert hass.states.get("sensor.home_max_current").state == "25.0"
     assert hass.states.get("sensor.garage_charger_mode").state == "disconnected"
 

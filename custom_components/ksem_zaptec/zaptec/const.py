@@ -29,6 +29,9 @@ STATE_AFTER_WRITE: Final = timedelta(seconds=16)
 
 # Installation and charger details (authorization flags, roles, currents):
 DETAILS_INTERVAL: Final = timedelta(minutes=15)
+# `GET /api/installation` (finds added and removed installations); the known installations'
+# details are read at every details refresh.
+INSTALLATION_LIST_INTERVAL: Final = timedelta(hours=1)
 # `/api/chargers/{id}` (the charger's own authorization flag, Pro/Home with a switch only):
 CHARGER_DETAIL_INTERVAL: Final = timedelta(hours=1)
 MAX_CHARGER_DETAILS_PER_REFRESH: Final = 25

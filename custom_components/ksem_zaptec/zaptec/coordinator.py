@@ -164,6 +164,9 @@ class ZaptecDetailsCoordinator(TimestampDataUpdateCoordinator[ZaptecDetails]):
         self._detail_read_at: dict[str, datetime] = {}
         self._listed: list[Charger] = []
         self.listed_at: datetime | None = None  # when the charger list was last read
+        self._list_lock = asyncio.Lock()
+        self._installations_listed_at: datetime | None = None
+        self._installation_list_needed = False  # a detail was not readable: list next time
         self._failures = 0
         self._unsub_stale: CALLBACK_TYPE | None = None
         self._writes: set[asyncio.Task[Any]] = set()
@@ -184,12 +187,10 @@ class ZaptecDetailsCoordinator(TimestampDataUpdateCoordinator[ZaptecDetails]):
     @update_errors(map_update_error)
     async def _async_update_data(self) -> ZaptecDetails:
         now = dt_util.utcnow()
-        listed = await self.client.get_installations()
-        # After that read: a list poll that ran meanwhile counts too.
-        if self.listed_at is not None and now - self.listed_at < const.LIST_INTERVAL:
-            chargers = self._listed  # the state coordinator's change detection just read it
-        else:
-            chargers = await self.async_list_chargers()
+        listed = await self._installations_to_read(now)
+        self._installation_list_needed = False
+        # The state coordinator's change detection reads the list every 165 s: reuse it.
+        chargers = await self.async_list_chargers(max_age=const.LIST_INTERVAL)
         installations = await asyncio.gather(*(self._installation(i) for i in listed))
         first = self.last_update_success_time is None
         if first and len(chargers) > const.MAX_STATE_READS_PER_TICK:
@@ -208,11 +209,39 @@ class ZaptecDetailsCoordinator(TimestampDataUpdateCoordinator[ZaptecDetails]):
             chargers={c.id: c for c in detailed},
         )
 
-    async def async_list_chargers(self) -> list[Charger]:
-        """Read the charger list (every page); the next details refresh reuses it."""
-        chargers = await self.client.get_chargers()
-        self._listed, self.listed_at = chargers, dt_util.utcnow()
-        return chargers
+    async def _installations_to_read(self, now: datetime) -> list[Installation]:
+        """The installations whose details to read: those known, or the list's.
+
+        The installation list (`GET /api/installation`) is read at set-up, hourly (to find
+        added or removed installations), when the charger list names an installation not
+        known yet, and while an installation's detail is not readable (the list item stands
+        in for it, so it must be fresh). Otherwise the known ones are read in detail.
+        """
+        known = self.data.installations if self.data else {}
+        named = {c.installation_id for c in self._listed if c.installation_id}
+        if (
+            self._installations_listed_at is None
+            or now - self._installations_listed_at >= const.INSTALLATION_LIST_INTERVAL
+            or self._installation_list_needed
+            or not named <= known.keys()
+        ):
+            listed = await self.client.get_installations()
+            self._installations_listed_at = now
+            return listed
+        return list(known.values())
+
+    async def async_list_chargers(self, max_age: timedelta = timedelta(0)) -> list[Charger]:
+        """The charger list (every page): read now, unless one younger than `max_age` exists.
+
+        One read at a time: a caller that comes while a read is under way gets its result
+        (when `max_age` allows) instead of sending the same request again.
+        """
+        async with self._list_lock:
+            if self.listed_at is not None and dt_util.utcnow() - self.listed_at <= max_age:
+                return self._listed
+            chargers = await self.client.get_chargers()
+            self._listed, self.listed_at = chargers, dt_util.utcnow()
+            return chargers
 
     @callback
     def async_take_charger_list(self, listed: list[Charger]) -> bool:
@@ -284,11 +313,13 @@ class ZaptecDetailsCoordinator(TimestampDataUpdateCoordinator[ZaptecDetails]):
         try:
             return await self.client.get_installation(listed.id)
         except ZaptecForbiddenError:
+            self._installation_list_needed = True
             return listed  # User role: the list item is all we may see
         except ZaptecAuthenticationError, ZaptecConnectionError:
             raise  # the account or the whole cloud: the refresh fails
         except ZaptecError as err:
             # This installation only: keep what we knew of it, the others go on.
+            self._installation_list_needed = True
             LOGGER.debug("Detail of installation %s not readable: %s", listed.name, err)
             old = self.data.installations.get(listed.id) if self.data else None
             return listed if old is None else Installation.from_api({**old.raw, **listed.raw})
@@ -530,7 +561,8 @@ class ZaptecStateCoordinator(DataUpdateCoordinator[dict[str, ChargerState]]):
     async def _poll_list(self, now: datetime) -> None:
         """Read the charger list; a charger whose mode or online flag changed is read next."""
         try:
-            listed = await self.details.async_list_chargers()
+            # A list the details refresh read at the same moment counts too.
+            listed = await self.details.async_list_chargers(max_age=DUE_SLACK)
         except ZaptecAuthenticationError:
             raise
         except ZaptecConnectionError:
