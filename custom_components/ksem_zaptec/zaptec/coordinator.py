@@ -252,8 +252,10 @@ class ZaptecDetailsCoordinator(TimestampDataUpdateCoordinator[ZaptecDetails]):
         """
         if {c.id for c in listed} != self.data.chargers.keys():
             return False
-        self.data = replace(self.data, chargers={c.id: self._merged(c) for c in listed})
-        self.async_update_listeners()
+        chargers = {c.id: self._merged(c) for c in listed}
+        if chargers != self.data.chargers:  # nothing changed: no entity needs writing
+            self.data = replace(self.data, chargers=chargers)
+            self.async_update_listeners()
         return True
 
     @callback
