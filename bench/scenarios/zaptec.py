@@ -29,7 +29,15 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 
-from bench.harness import STEP, Clock, Rows, set_up, zaptec_entry, zaptec_simulator
+from bench.harness import (
+    STEP,
+    Clock,
+    Rows,
+    set_up,
+    use_zaptec_simulator,
+    zaptec_entry,
+    zaptec_simulator,
+)
 from custom_components.ksem_zaptec.const import DOMAIN
 from custom_components.ksem_zaptec.zaptec import const as zaptec_const
 from custom_components.ksem_zaptec.zaptec.api import ClientTuning, ZaptecClient
@@ -89,7 +97,8 @@ async def test_simulated_hour(
     """One hour of polling on a stepped clock, counted by the simulator."""
     sim = zaptec_simulator(*SCENARIOS[name], rate_limit=NO_RATE_LIMIT)
     srv = await serve(sim.app)
-    await set_up(hass, zaptec_entry(sim, srv.url))
+    await use_zaptec_simulator(hass, srv.url)
+    await set_up(hass, zaptec_entry(sim))
     setup_requests = len(sim.requests)
     sim.reset_requests()
     clock = Clock(hass, freezer)
@@ -169,7 +178,8 @@ async def test_freshness(
     charging, key = FRESHNESS[name]
     sim = zaptec_simulator(1, 1, charging, rate_limit=NO_RATE_LIMIT)
     srv = await serve(sim.app)
-    await set_up(hass, zaptec_entry(sim, srv.url))
+    await use_zaptec_simulator(hass, srv.url)
+    await set_up(hass, zaptec_entry(sim))
     charger = next(iter(sim.chargers.values()))
     entity_id = er.async_get(hass).async_get_entity_id("sensor", DOMAIN, f"{charger.id}_{key}")
     assert entity_id is not None
@@ -213,7 +223,8 @@ async def test_real_time_burst(hass: HomeAssistant, serve: Serve) -> None:
     # The real client limits; the simulator enforces Zaptec's 10 requests/s.
     sim = zaptec_simulator(10, 250, 50)
     srv = await serve(sim.app)
-    await set_up(hass, zaptec_entry(sim, srv.url))
+    await use_zaptec_simulator(hass, srv.url)
+    await set_up(hass, zaptec_entry(sim))
     times = [r.time for r in sim.requests]
     worst = max(sum(1 for t in times if start <= t < start + 1.0) for start in times)
     ROWS.append(

@@ -124,3 +124,37 @@ async def test_remove_device_only_when_gone(
         )
         response = await client.receive_json()
         assert response["success"] is allowed
+
+
+async def test_migration_drops_the_stored_cloud_url(
+    hass: HomeAssistant, zaptec_sim: SimHandle, zaptec_entry: MockConfigEntry
+) -> None:
+    """Entries of 1.1 stored the cloud's URL; 1.2 takes it from configuration.yaml only."""
+    old = MockConfigEntry(
+        domain=DOMAIN,
+        title=zaptec_entry.title,
+        unique_id=zaptec_entry.unique_id,
+        version=1,
+        minor_version=1,
+        data={**zaptec_entry.data, "api_url": "https://api.zaptec.com"},
+    )
+    old.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(old.entry_id)
+    await hass.async_block_till_done()
+
+    assert old.state is ConfigEntryState.LOADED
+    assert "api_url" not in old.data
+    assert (old.version, old.minor_version) == (1, 2)
+    # Set up against the simulator that configuration.yaml names, not the stored URL.
+    assert any(r.path == "/oauth/token" for r in zaptec_sim.sim.requests)
+
+
+async def test_entry_of_a_newer_version_is_not_set_up(
+    hass: HomeAssistant, zaptec_sim: SimHandle, zaptec_entry: MockConfigEntry
+) -> None:
+    newer = MockConfigEntry(
+        domain=DOMAIN, unique_id="newer", version=2, data=dict(zaptec_entry.data)
+    )
+    newer.add_to_hass(hass)
+    assert not await hass.config_entries.async_setup(newer.entry_id)
+    assert newer.state is ConfigEntryState.MIGRATION_ERROR

@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Final
 
-CONF_API_URL: Final = "api_url"
-# The development instance points the integration at the simulator through this variable;
-# it is read once, when an entry is created, and stored in the entry (never a form field).
-ENV_API_URL: Final = "KSEM_ZAPTEC_ZAPTEC_URL"
+# `ksem_zaptec: zaptec_api_url: <url>` in configuration.yaml points every Zaptec entry at
+# another cloud: the development instance and the tests use it for the simulator. Users never
+# need it (no form field, nothing stored in the entry).
+CONF_ZAPTEC_API_URL: Final = "zaptec_api_url"
+# Entries made before 0.2 stored the URL in their data; the migration to 1.2 drops it.
+LEGACY_CONF_API_URL: Final = "api_url"
 
 # Charger state (`/api/chargers/{id}/state`, served from a 15 s cache by Zaptec):
 STATE_TICK: Final = timedelta(seconds=15)  # how often the scheduler looks for due chargers

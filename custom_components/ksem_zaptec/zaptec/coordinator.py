@@ -26,6 +26,7 @@ from ..const import DOMAIN, LOGGER
 from ..errors import update_errors
 from . import const
 from .api import (
+    DEFAULT_BASE_URL,
     AuthenticationType,
     Charger,
     ChargerState,
@@ -40,20 +41,23 @@ from .api import (
     ZaptecForbiddenError,
     ZaptecNotFoundError,
 )
-from .const import CONF_API_URL
 from .errors import map_update_error
 
 _PRIVILEGED = UserRole.OWNER | UserRole.MAINTAINER
 _ACTIVE_MODES = {OperatingMode.CONNECTED_REQUESTING, OperatingMode.CONNECTED_CHARGING}
 
 
-def create_client(hass: HomeAssistant, username: str, password: str, api_url: str) -> ZaptecClient:
+# The cloud's URL when configuration.yaml names another one (see const.CONF_ZAPTEC_API_URL).
+API_URL: HassKey[str] = HassKey(f"{DOMAIN}_zaptec_api_url")
+
+
+def create_client(hass: HomeAssistant, username: str, password: str) -> ZaptecClient:
     """A client on Home Assistant's shared session (the config flow uses it too)."""
     return ZaptecClient(
         async_get_clientsession(hass),
         username,
         password,
-        base_url=api_url,
+        base_url=hass.data.get(API_URL, DEFAULT_BASE_URL),
         user_agent=const.USER_AGENT,
     )
 
@@ -65,13 +69,12 @@ _CLIENTS: HassKey[dict[str, ZaptecClient]] = HassKey(f"{DOMAIN}_zaptec_clients")
 
 
 def entry_client(hass: HomeAssistant, entry: ConfigEntry) -> ZaptecClient:
-    """The entry's client; a new one when its credentials or URL changed."""
+    """The entry's client; a new one when its credentials changed."""
     clients = hass.data.setdefault(_CLIENTS, {})
     username, password = entry.data[CONF_USERNAME], entry.data[CONF_PASSWORD]
-    api_url = entry.data[CONF_API_URL]
     client = clients.get(entry.entry_id)
-    if client is None or not client.uses(username, password, api_url):
-        client = clients[entry.entry_id] = create_client(hass, username, password, api_url)
+    if client is None or not client.uses(username, password):
+        client = clients[entry.entry_id] = create_client(hass, username, password)
     return client
 
 

@@ -168,13 +168,9 @@ class ZaptecClient:
         self._pause_rate_limited = False
         self._probing = False  # the one request sent after a pause is under way
 
-    def uses(self, username: str, password: str, base_url: str) -> bool:
-        """True when this client was made for these credentials and this cloud."""
-        return (username, password, base_url.rstrip("/")) == (
-            self._username,
-            self._password,
-            self._base_url,
-        )
+    def uses(self, username: str, password: str) -> bool:
+        """True when this client was made for these credentials."""
+        return (username, password) == (self._username, self._password)
 
     # -- authentication -------------------------------------------------------------------
 
