@@ -105,6 +105,7 @@ class ZaptecSimulator:
         self.password = password
         self.expires_in = expires_in
         self.rate_limit = rate_limit
+        self.rate_limited = 0  # requests answered 429 by the rate limit (benchmarks count them)
         self.advance_energy = advance_energy
         # Looked up at call time, so a frozen test clock is followed.
         self.clock = clock or (lambda: time.monotonic())  # noqa: PLW0108
@@ -257,6 +258,7 @@ class ZaptecSimulator:
         while self._recent and now - self._recent[0] >= 1.0:
             self._recent.popleft()
         if len(self._recent) >= self.rate_limit:
+            self.rate_limited += 1
             return _json({"Code": 429, "Details": "Too many requests"}, 429, {"Retry-After": "1"})
         self._recent.append(now)
         fault = next((f for f in self.faults if f.matches(request)), None)

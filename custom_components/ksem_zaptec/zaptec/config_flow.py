@@ -16,7 +16,7 @@ from homeassistant.helpers.selector import (
 
 from ..const import CONF_KIND, KIND_ZAPTEC, LOGGER
 from .api import ZaptecAuthenticationError, ZaptecError, ZaptecRateLimitError
-from .coordinator import create_client
+from .coordinator import create_client, hand_over_client
 
 _EMAIL = TextSelector(TextSelectorConfig(type=TextSelectorType.EMAIL, autocomplete="username"))
 _PASSWORD = TextSelector(
@@ -32,7 +32,11 @@ class ZaptecFlowMixin(ConfigFlow):
     """Steps that log in to a Zaptec account."""
 
     async def _async_try_login(self, username: str, password: str) -> str | None:
-        """Log in and list the installations; an error key, or None when it worked."""
+        """Log in and list the installations; an error key, or None when it worked.
+
+        When it worked, the logged-in client is handed over to the entry's set-up (which
+        follows at once), so adding or re-authenticating an account logs in only once.
+        """
         client = create_client(self.hass, username, password)
         try:
             await client.login()
@@ -48,6 +52,7 @@ class ZaptecFlowMixin(ConfigFlow):
         except Exception:  # noqa: BLE001 - any surprise must still end in a form error
             LOGGER.exception("Unexpected error while logging in to Zaptec")
             return "zaptec_unknown"
+        hand_over_client(self.hass, _unique_id(username), client)
         return None
 
     async def async_step_zaptec_user(

@@ -42,6 +42,11 @@ async def async_setup_entry(hass: HomeAssistant, entry: ZaptecConfigEntry) -> bo
     entry.async_on_unload(state.async_add_listener(devices.async_sync_firmware))
     entry.async_on_unload(permissions.async_clear)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    # A large account: the chargers the first refresh left unread are read now, not a batch
+    # per tick (all values within a minute at 250 chargers).
+    entry.async_create_background_task(
+        hass, state.async_catch_up(), f"Zaptec first state reads {entry.title}"
+    )
     return True
 
 

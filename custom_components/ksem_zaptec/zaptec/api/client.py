@@ -180,6 +180,8 @@ class ZaptecClient:
             await self._login()
 
     async def _login(self) -> None:
+        # `scope=openid`: what Zaptec support asked for after its 2025 identity-provider
+        # move (no legacy scopes); see docs/zaptec.md, "Login".
         reply = await self._send(
             "POST",
             "/oauth/token",
@@ -187,6 +189,7 @@ class ZaptecClient:
                 "grant_type": "password",
                 "username": self._username,
                 "password": self._password,
+                "scope": "openid",
             },
             token=None,
         )
