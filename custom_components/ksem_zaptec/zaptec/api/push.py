@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import struct
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -170,6 +169,29 @@ def _text_record(reader: _Reader, record: int) -> str | None:
     return None
 
 
+def _open_element(reader: _Reader) -> None:
+    record = reader.byte()
+    if record == _SHORT_ELEMENT:
+        reader.string()
+    elif record == _ELEMENT:
+        reader.string()  # prefix
+        reader.string()  # name
+    else:
+        raise ZaptecPushMessageError(f"Message body does not start with an element: {record:#x}")
+
+
+def _skip_attribute(reader: _Reader, record: int) -> bool:
+    """Skip a namespace declaration; False if `record` is none."""
+    if record == _SHORT_XMLNS_ATTRIBUTE:
+        reader.string()
+        return True
+    if record == _XMLNS_ATTRIBUTE:
+        reader.string()  # prefix
+        reader.string()  # namespace
+        return True
+    return False
+
+
 def decode_nbfx_text(body: bytes) -> str:
     """The text content of a message body: one element holding a string (MC-NBFX).
 
@@ -179,26 +201,11 @@ def decode_nbfx_text(body: bytes) -> str:
     if not isinstance(body, bytes | bytearray) or len(body) > _MAX_BODY:
         raise ZaptecPushMessageError("Message body is not a short byte string")
     reader = _Reader(bytes(body))
-    record = reader.byte()
-    if record == _SHORT_ELEMENT:
-        reader.string()
-    elif record == _ELEMENT:
-        reader.string()  # prefix
-        reader.string()  # name
-    else:
-        raise ZaptecPushMessageError(f"Message body does not start with an element: {record:#x}")
+    _open_element(reader)
     parts: list[str] = []
-    while True:
-        record = reader.byte()
-        if record == _SHORT_XMLNS_ATTRIBUTE:
-            reader.string()
+    while (record := reader.byte()) != _END_ELEMENT:
+        if _skip_attribute(reader, record):
             continue
-        if record == _XMLNS_ATTRIBUTE:
-            reader.string()
-            reader.string()
-            continue
-        if record == _END_ELEMENT:
-            break
         text = _text_record(reader, record)
         if text is None:
             raise ZaptecPushMessageError(f"Unexpected record {record:#x} in message body")
@@ -235,27 +242,6 @@ def parse_observation(text: str) -> PushObservation:
 def decode_message(body: bytes) -> PushObservation:
     """Message body (MC-NBFX around JSON) -> observation; ZaptecPushMessageError otherwise."""
     return parse_observation(decode_nbfx_text(body))
-
-
-def encode_message(text: str) -> bytes:
-    """The MC-NBFX body Zaptec sends for `text` (used by tests and the simulator's twin)."""
-    name, namespace = b"string", b"http://schemas.microsoft.com/2003/10/Serialization/"
-    data = text.encode()
-    if len(data) < 1 << 8:
-        chars = bytes([0x98, len(data)])
-    elif len(data) < 1 << 16:
-        chars = b"\x9a" + struct.pack("<H", len(data))
-    else:
-        chars = b"\x9c" + struct.pack("<I", len(data))
-    return (
-        bytes([_SHORT_ELEMENT, len(name)])
-        + name
-        + bytes([_SHORT_XMLNS_ATTRIBUTE, len(namespace)])
-        + namespace
-        + chars
-        + data
-        + bytes([_END_ELEMENT])
-    )
 
 
 # -- the receiver --------------------------------------------------------------------------
