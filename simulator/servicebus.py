@@ -34,7 +34,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-from proton import Delivery, Endpoint, Link, Message, SSLDomain
+from proton import Condition, Delivery, Endpoint, Link, Message, SSLDomain
 from proton.handlers import MessagingHandler
 from proton.reactor import ApplicationEvent, Container, EventInjector
 
@@ -157,6 +157,7 @@ class _BrokerHandler(MessagingHandler):
         self.container: Any = None
         self.listen_socket: socket.socket | None = None
         self.transports: list[Any] = []
+        self.refused: list[Link] = []
         self._stopper = _Stopper()
         self.subscribers: list[Link] = []
         self.cbs_replies: dict[Any, Link] = {}  # connection -> its $cbs reply link
@@ -215,10 +216,20 @@ class _BrokerHandler(MessagingHandler):
             if address == CBS:
                 self.cbs_replies[link.connection] = link
             elif address.lower().endswith(self.broker.subscription_path.lower()):
-                self.subscribers.append(link)
-                self.broker.attaches += 1
+                if self.authorized.get(link.connection):
+                    self.subscribers.append(link)
+                    self.broker.attaches += 1
+                else:  # no accepted token on this connection: refuse, like Azure
+                    self.refused.append(link)
         else:
             link.flow(10)
+
+    def on_link_opened(self, event: Any) -> None:
+        link = event.link
+        if link in self.refused:
+            self.refused.remove(link)
+            link.condition = Condition("amqp:unauthorized-access", "No valid token for the entity")
+            link.close()
 
     def on_link_closing(self, event: Any) -> None:
         self._forget(event.link)
@@ -293,13 +304,27 @@ class _BrokerHandler(MessagingHandler):
         self._flush()
 
     def on_disconnect_all(self, event: Any) -> None:
-        for connection in {link.connection for link in self.subscribers} | set(self.cbs_replies):
-            connection.close()
+        for transport in self.transports:
+            if transport.connection is not None:
+                transport.connection.close()
+        self.subscribers.clear()
+        self.cbs_replies.clear()
+        self.authorized.clear()
+
+    def on_transport_closed(self, event: Any) -> None:
+        if event.connection is not None:
+            self._forget_connection(event.connection)
+
+    @staticmethod
+    def _live(link: Link) -> bool:
+        both = Endpoint.LOCAL_ACTIVE | Endpoint.REMOTE_ACTIVE
+        return bool((link.state & both) == both and (link.connection.state & both) == both)
 
     def _flush(self) -> None:
         queue = self.broker.queue
+        self.subscribers = [link for link in self.subscribers if self._live(link)]
         for link in self.subscribers:
-            while queue and link.credit > 0 and link.state & Endpoint.LOCAL_ACTIVE:
+            while queue and link.credit > 0:
                 body = queue.popleft()
                 message = Message(body=body, inferred=True, id=str(uuid.uuid4()))
                 # Binary tags work; Proton's annotation says str.
