@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
@@ -29,6 +30,14 @@ from .conftest import SimHandle
 PUSH_SENSOR = "binary_sensor.home_push_connected"
 MODE_SENSOR = "sensor.garage_charger_mode"
 DETAILS_PATH = "/messagingConnectionDetails"
+
+# azure-servicebus before 7.15 (the oldest supported HA's venv has 7.10.0, the version HA's own
+# azure_service_bus integration pins) sends a custom endpoint over AMQP-over-WebSockets, which
+# the Proton broker does not speak: the end-to-end tests need the newer SDK.
+SDK_VERSION = tuple(int(part) for part in version("azure-servicebus").split(".")[:2])
+needs_broker_sdk = pytest.mark.skipif(
+    SDK_VERSION < (7, 15), reason="this azure-servicebus reaches a custom endpoint by WebSocket"
+)
 
 
 @pytest.fixture
@@ -107,6 +116,7 @@ async def unload(hass: HomeAssistant, entry: MockConfigEntry) -> None:
     assert entry.state is ConfigEntryState.NOT_LOADED
 
 
+@needs_broker_sdk
 async def test_push_brings_a_plugged_in_car_within_seconds(
     hass: HomeAssistant, push_sim: SimHandle, zaptec_entry: MockConfigEntry
 ) -> None:
@@ -130,6 +140,7 @@ async def test_push_brings_a_plugged_in_car_within_seconds(
     await unload(hass, zaptec_entry)
 
 
+@needs_broker_sdk
 async def test_push_connected_entity_and_registry(
     hass: HomeAssistant, push_sim: SimHandle, zaptec_entry: MockConfigEntry
 ) -> None:
@@ -143,6 +154,7 @@ async def test_push_connected_entity_and_registry(
     assert state_of(hass, PUSH_SENSOR) == "unavailable"
 
 
+@needs_broker_sdk
 async def test_broker_restart_reconnects_and_polls_meanwhile(
     hass: HomeAssistant,
     push_sim: SimHandle,
@@ -166,6 +178,7 @@ async def test_broker_restart_reconnects_and_polls_meanwhile(
     await unload(hass, zaptec_entry)
 
 
+@needs_broker_sdk
 async def test_rotated_credentials_are_read_again(
     hass: HomeAssistant,
     push_sim: SimHandle,
@@ -189,6 +202,7 @@ async def test_rotated_credentials_are_read_again(
     await unload(hass, zaptec_entry)
 
 
+@needs_broker_sdk
 async def test_undecodable_and_foreign_messages_are_skipped(
     hass: HomeAssistant,
     push_sim: SimHandle,
