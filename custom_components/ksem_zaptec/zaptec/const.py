@@ -29,6 +29,14 @@ LIST_INTERVAL: Final = timedelta(seconds=165)
 # After a write the cloud caches state for up to 15 s: read the charger again after that.
 STATE_AFTER_WRITE: Final = timedelta(seconds=16)
 
+# Push (Service Bus): while an installation's push connection is up, its chargers' state is
+# read only this often, to reconcile what push does not carry (docs/zaptec.md, "Push").
+PUSH_RECONCILE_INTERVAL: Final = timedelta(minutes=10)
+# Push not available for an installation (no subscription, 403): ask again this much later.
+PUSH_RECHECK_INTERVAL: Final = timedelta(hours=6)
+# Test brokers only: trust this CA file and connect to the connection details' Host:Port.
+ENV_SERVICEBUS_CA: Final = "KSEM_ZAPTEC_SERVICEBUS_CA"
+
 # Installation and charger details (authorization flags, roles, currents):
 DETAILS_INTERVAL: Final = timedelta(minutes=15)
 # `GET /api/installation` (finds added and removed installations); the known installations'

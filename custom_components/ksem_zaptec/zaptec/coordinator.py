@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_PASSWORD, CONF_USERNAME
@@ -41,7 +41,12 @@ from .api import (
     ZaptecForbiddenError,
     ZaptecNotFoundError,
 )
+from .api.models import StateValue
+from .api.push import PushObservation
 from .errors import map_update_error
+
+if TYPE_CHECKING:
+    from .push import PushSupervisor
 
 _PRIVILEGED = UserRole.OWNER | UserRole.MAINTAINER
 _ACTIVE_MODES = {OperatingMode.CONNECTED_REQUESTING, OperatingMode.CONNECTED_CHARGING}
@@ -130,6 +135,7 @@ class ZaptecRuntimeData:
     client: ZaptecClient
     details: ZaptecDetailsCoordinator
     state: ZaptecStateCoordinator
+    push: PushSupervisor | None = None
 
 
 type ZaptecConfigEntry = ConfigEntry[ZaptecRuntimeData]
@@ -459,6 +465,9 @@ class ZaptecStateCoordinator(DataUpdateCoordinator[dict[str, ChargerState]]):
         self._list_failures = 0
         self.list_error: str | None = None
         self._started = False
+        # Installations whose push connection is up: their chargers are polled only as a
+        # slow reconciliation (zaptec/push.py sets this through async_set_push).
+        self.pushed: set[str] = set()
 
     def interval_for(
         self, charger_id: str, mode: int | None, now: datetime, listed_mode: int | None = None
@@ -491,8 +500,44 @@ class ZaptecStateCoordinator(DataUpdateCoordinator[dict[str, ChargerState]]):
         if interval is not None:
             return interval
         if charger.operating_mode in _ACTIVE_MODES:
-            return const.STATE_INTERVAL_ACTIVE
-        return const.STATE_INTERVAL_IDLE
+            return self._with_push(charger.id, const.STATE_INTERVAL_ACTIVE)
+        return self._with_push(charger.id, const.STATE_INTERVAL_IDLE)
+
+    def _with_push(self, charger_id: str, interval: timedelta) -> timedelta:
+        """While push delivers a charger's changes, polling is only a slow reconciliation."""
+        charger = self.details.data.chargers.get(charger_id) if self.details.data else None
+        if charger is not None and charger.installation_id in self.pushed:
+            return max(interval, const.PUSH_RECONCILE_INTERVAL)
+        return interval
+
+    @callback
+    def async_set_push(self, installation_id: str, connected: bool) -> None:
+        """Push of an installation came up or went down; when down, poll its chargers now."""
+        if connected:
+            self.pushed.add(installation_id)
+            return
+        self.pushed.discard(installation_id)
+        now = dt_util.utcnow()
+        for charger in self.details.data.chargers.values():
+            if charger.installation_id == installation_id and charger.id not in self.failed:
+                self._due[charger.id] = min(self._due.get(charger.id, now), now)
+
+    @callback
+    def async_apply_push(self, pushed: PushObservation) -> None:
+        """A pushed observation changes the charger's state like a read would.
+
+        Listeners are told directly: async_set_updated_data would postpone the polling tick
+        with every message, and a busy charger would starve the reconciliation.
+        """
+        charger_id = pushed.charger_id
+        if pushed.observation is None or charger_id not in self.details.data.chargers:
+            return
+        current = dict(self.data or {})
+        old = current.get(charger_id) or ChargerState(charger_id)
+        value = StateValue(pushed.value, pushed.timestamp)
+        current[charger_id] = old.with_value(pushed.observation, value)
+        self.data = current
+        self.async_update_listeners()
 
     def is_available(self, charger_id: str) -> bool:
         """False while the charger's last read failed or its state is no longer fresh."""
@@ -619,8 +664,8 @@ class ZaptecStateCoordinator(DataUpdateCoordinator[dict[str, ChargerState]]):
             if mode is None:
                 mode = charger.operating_mode
             listed_mode = self._listed.get(charger_id, (None, None))[0]
-            interval = self._interval[charger_id] = self.interval_for(
-                charger_id, mode, now, listed_mode
+            interval = self._interval[charger_id] = self._with_push(
+                charger_id, self.interval_for(charger_id, mode, now, listed_mode)
             )
             wait = interval
             if recheck and listed_mode not in (None, result.operating_mode):

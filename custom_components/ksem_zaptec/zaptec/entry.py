@@ -16,6 +16,7 @@ from .coordinator import (
 )
 from .devices import DeviceSync
 from .permissions import PermissionMonitor
+from .push import PushSupervisor
 
 PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.SENSOR, Platform.SWITCH]
 
@@ -27,7 +28,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: ZaptecConfigEntry) -> bo
     await details.async_config_entry_first_refresh()
     state = ZaptecStateCoordinator(hass, entry, client, details)
     await state.async_config_entry_first_refresh()
-    entry.runtime_data = ZaptecRuntimeData(client=client, details=details, state=state)
+    push = PushSupervisor(hass, entry, client, details, state)
+    entry.runtime_data = ZaptecRuntimeData(client=client, details=details, state=state, push=push)
 
     devices = DeviceSync(hass, entry)
     permissions = PermissionMonitor(hass, entry)
@@ -47,6 +49,10 @@ async def async_setup_entry(hass: HomeAssistant, entry: ZaptecConfigEntry) -> bo
     entry.async_create_background_task(
         hass, state.async_catch_up(), f"Zaptec first state reads {entry.title}"
     )
+    # Push (installations with a message subscription) follows the details too.
+    push.async_sync()
+    entry.async_on_unload(details.async_add_listener(push.async_sync))
+    entry.async_on_unload(push.async_stop)
     return True
 
 

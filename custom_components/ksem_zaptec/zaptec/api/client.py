@@ -29,6 +29,7 @@ from .exceptions import (
     ZaptecWriteNotConfirmedError,
 )
 from .models import Charger, ChargerState, Installation
+from .push import PushCredentials
 
 DEFAULT_BASE_URL: Final = "https://api.zaptec.com"
 PAGE_SIZE: Final = 100  # the most Zaptec serves per page since 2025-03
@@ -381,6 +382,14 @@ class ZaptecClient:
         """Live observations (served from a 15 s cache by Zaptec)."""
         return ChargerState.from_api(
             charger_id, await self.request("GET", f"/api/chargers/{charger_id}/state")
+        )
+
+    async def get_messaging_details(self, installation_id: str) -> PushCredentials:
+        """Service Bus credentials of an installation's message subscription (push)."""
+        return PushCredentials.from_api(
+            await self.request(
+                "GET", f"/api/installation/{installation_id}/messagingConnectionDetails"
+            )
         )
 
     # -- undocumented writes (paths and bodies in portal_writes.py) ------------------------
