@@ -62,3 +62,7 @@ class ZaptecNotFoundError(ZaptecResponseError):
 
 class ZaptecWriteNotConfirmedError(ZaptecError):
     """A write was accepted, but reading the object back does not show the new value."""
+
+
+class ZaptecNotSupportedError(ZaptecResponseError):
+    """Code 527 (NotSupported): e.g. the installation's current is managed by Zaptec Sense/APM."""
