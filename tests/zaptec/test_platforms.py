@@ -14,7 +14,8 @@ from custom_components.ksem_zaptec.const import DOMAIN
 
 
 @pytest.mark.parametrize(
-    "platforms", [[Platform.SENSOR], [Platform.BINARY_SENSOR], [Platform.SWITCH]]
+    "platforms",
+    [[Platform.SENSOR], [Platform.BINARY_SENSOR], [Platform.SWITCH], [Platform.BUTTON]],
 )
 async def test_platform_snapshot(
     hass: HomeAssistant,

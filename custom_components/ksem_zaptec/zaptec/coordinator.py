@@ -363,6 +363,18 @@ class ZaptecStateCoordinator(DataUpdateCoordinator[dict[str, ChargerState]]):
         for charger_id in charger_ids:
             self._due[charger_id] = min(self._due.get(charger_id, when), when)
 
+    @callback
+    def async_set_charger_state(self, state: ChargerState) -> None:
+        """Show a charger's state as just read after a command (its next read follows it)."""
+        chargers = self.details.data.chargers
+        if state.charger_id not in chargers:
+            return
+        now = dt_util.utcnow()
+        current = {cid: s for cid, s in (self.data or {}).items() if cid in chargers}
+        self._take(state.charger_id, state, current, now)
+        self._update_availability(chargers, now)
+        self.async_set_updated_data(current)
+
     def failure_backoff(self) -> None:
         """The state update fails only on a refused login: the tick stays as it is."""
 

@@ -17,7 +17,12 @@ from .coordinator import (
 from .devices import DeviceSync
 from .permissions import PermissionMonitor
 
-PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.SENSOR, Platform.SWITCH]
+PLATFORMS: list[Platform] = [
+    Platform.BINARY_SENSOR,
+    Platform.BUTTON,
+    Platform.SENSOR,
+    Platform.SWITCH,
+]
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: ZaptecConfigEntry) -> bool:

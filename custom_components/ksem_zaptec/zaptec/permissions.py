@@ -56,6 +56,17 @@ def charger_blocked(charger: Charger, installation: Installation | None) -> Bloc
     return None
 
 
+def control_blocked(charger: Charger, installation: Installation | None) -> Blocked | None:
+    """Why the account cannot send commands or set currents on a charger (the role only)."""
+    roles = charger.roles | (installation.roles if installation else UserRole.NONE)
+    return None if has_write_role(roles) else Blocked.ROLE
+
+
+def installation_control_blocked(installation: Installation) -> Blocked | None:
+    """Why the account cannot set an installation's currents (the role only)."""
+    return None if has_write_role(installation.roles) else Blocked.ROLE
+
+
 def has_charger_switch(charger: Charger) -> bool:
     """Only Pro/Home chargers have their own setting; Go is managed per installation."""
     return charger.device_type == DeviceType.SMART

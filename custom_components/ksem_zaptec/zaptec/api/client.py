@@ -21,6 +21,7 @@ from .budget import RequestBudget
 from .exceptions import (
     ZaptecAuthenticationError,
     ZaptecConnectionError,
+    ZaptecExternallyManagedError,
     ZaptecForbiddenError,
     ZaptecNotFoundError,
     ZaptecNotSupportedError,
@@ -485,7 +486,11 @@ class ZaptecClient:
             body["maxChargeCurrent"] = _current(maximum)
         if not body:
             raise ValueError("Nothing to set")
-        await self._documented_write(f"/api/chargers/{charger_id}/update", body)
+        path = f"/api/chargers/{charger_id}/update"
+        try:
+            await self._documented_write(path, body)
+        except ZaptecForbiddenError as err:
+            raise ZaptecExternallyManagedError(err.status, err.code, err.details, path) from err
 
     async def set_available_current(
         self, installation_id: str, phases: tuple[float, float, float]
