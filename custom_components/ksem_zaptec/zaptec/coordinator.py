@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_PASSWORD, CONF_USERNAME
@@ -28,6 +28,7 @@ from . import const
 from .api import (
     AuthenticationType,
     Charger,
+    ChargerFirmware,
     ChargerState,
     DeviceType,
     Installation,
@@ -42,6 +43,9 @@ from .api import (
 )
 from .const import CONF_API_URL
 from .errors import map_update_error
+
+if TYPE_CHECKING:
+    from .current_limit import AvailableCurrentLimiter
 
 _PRIVILEGED = UserRole.OWNER | UserRole.MAINTAINER
 _ACTIVE_MODES = {OperatingMode.CONNECTED_REQUESTING, OperatingMode.CONNECTED_CHARGING}
@@ -110,6 +114,8 @@ class ZaptecRuntimeData:
     client: ZaptecClient
     details: ZaptecDetailsCoordinator
     state: ZaptecStateCoordinator
+    firmware: ZaptecFirmwareCoordinator
+    limiter: AvailableCurrentLimiter
 
 
 type ZaptecConfigEntry = ConfigEntry[ZaptecRuntimeData]
@@ -475,3 +481,51 @@ class ZaptecStateCoordinator(DataUpdateCoordinator[dict[str, ChargerState]]):
             self.unavailable = frozen
             # The data may not change (always_update=False): availability alone must show.
             self.async_update_listeners()
+
+
+class ZaptecFirmwareCoordinator(DataUpdateCoordinator[dict[str, ChargerFirmware]]):
+    """Installed and available firmware per charger, read once a day per installation.
+
+    Only installations where the account is Owner or Service (a User is refused). A failed
+    read keeps the last values and is tried again on a backoff of 1, 2, 4, 8, 10 minutes.
+    """
+
+    config_entry: ZaptecConfigEntry
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: ZaptecConfigEntry,
+        client: ZaptecClient,
+        details: ZaptecDetailsCoordinator,
+    ) -> None:
+        """One per account."""
+        super().__init__(
+            hass,
+            LOGGER,
+            config_entry=entry,
+            name=f"Zaptec firmware {entry.title}",
+            update_interval=const.FIRMWARE_INTERVAL,
+        )
+        self.client = client
+        self.details = details
+        self._failures = 0
+
+    def failure_backoff(self) -> float:
+        """After a failed read: 1, 2, 4, 8, 10 minutes (never the whole day)."""
+        self._failures += 1
+        return fault_backoff(self._failures, timedelta(0)).total_seconds()
+
+    @update_errors(map_update_error)
+    async def _async_update_data(self) -> dict[str, ChargerFirmware]:
+        firmware = dict(self.data or {})
+        for installation in self.details.data.installations.values():
+            if not has_write_role(installation.roles):
+                continue
+            try:
+                items = await self.client.get_charger_firmware(installation.id)
+            except ZaptecForbiddenError:
+                continue  # the role changed since the details were read: the next day
+            firmware.update((item.charger_id, item) for item in items)
+        self._failures = 0
+        return {cid: item for cid, item in firmware.items() if cid in self.details.data.chargers}
