@@ -529,3 +529,11 @@ class ZaptecFirmwareCoordinator(DataUpdateCoordinator[dict[str, ChargerFirmware]
             firmware.update((item.charger_id, item) for item in items)
         self._failures = 0
         return {cid: item for cid, item in firmware.items() if cid in self.details.data.chargers}
+
+    @callback
+    def async_read_later(self, delay: timedelta) -> None:
+        """Read the firmware list again after `delay` (an upgrade was started)."""
+        self.config_entry.async_on_unload(async_call_later(self.hass, delay, self._read_later))
+
+    async def _read_later(self, _now: datetime) -> None:
+        await self.async_refresh()

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.event import async_track_point_in_utc_time
 from homeassistant.util import dt as dt_util
@@ -37,7 +37,7 @@ class AvailableCurrentLimiter:
         self.interval = const.AVAILABLE_CURRENT_INTERVAL
         self._sent_at: dict[str, datetime] = {}
         self.pending: dict[str, Phases] = {}
-        self._timers: dict[str, CALLBACK_TYPE] = {}
+        self._scheduled: set[str] = set()
         # Installations whose current Zaptec Sense/APM manages (code 527), until a reload.
         self.managed_by_apm: set[str] = set()
 
@@ -60,10 +60,7 @@ class AvailableCurrentLimiter:
             await self._send(installation_id, phases)
             return
         self.pending[installation_id] = phases
-        if installation_id not in self._timers:
-            self._timers[installation_id] = async_track_point_in_utc_time(
-                self._hass, self._due_callback(installation_id), when
-            )
+        self._schedule(installation_id, when)
         LOGGER.info(
             "Zaptec: available current %s A for installation %s pending until %s "
             "(Zaptec asks for at most one change every %s)",
@@ -74,17 +71,31 @@ class AvailableCurrentLimiter:
         )
         self._entry.runtime_data.details.async_update_listeners()
 
+    def _schedule(self, installation_id: str, when: datetime) -> None:
+        """Send the pending change at `when` (one timer per installation; gone on unload)."""
+        if installation_id in self._scheduled:
+            return
+        self._scheduled.add(installation_id)
+        self._entry.async_on_unload(
+            async_track_point_in_utc_time(self._hass, self._due_callback(installation_id), when)
+        )
+
     def _due_callback(self, installation_id: str) -> Callable[[datetime], None]:
         @callback
         def _due(_now: datetime) -> None:
-            self._timers.pop(installation_id, None)
-            phases = self.pending.pop(installation_id, None)
-            if phases is not None:
-                self._entry.async_create_background_task(
-                    self._hass,
-                    self._send_pending(installation_id, phases),
-                    f"zaptec available current {installation_id}",
-                )
+            self._scheduled.discard(installation_id)
+            if installation_id not in self.pending:
+                return  # sent at once meanwhile (and nothing newer is waiting)
+            when = self.next_write(installation_id)
+            if when is not None:  # a write went out since this timer was set
+                self._schedule(installation_id, when)
+                return
+            phases = self.pending.pop(installation_id)
+            self._entry.async_create_background_task(
+                self._hass,
+                self._send_pending(installation_id, phases),
+                f"zaptec available current {installation_id}",
+            )
 
         return _due
 
@@ -150,9 +161,6 @@ class AvailableCurrentLimiter:
 
     def _drop_pending(self, installation_id: str) -> None:
         self.pending.pop(installation_id, None)
-        unsub = self._timers.pop(installation_id, None)
-        if unsub is not None:
-            unsub()
 
     def _name(self, installation_id: str) -> str:
         installation = self._entry.runtime_data.details.data.installations.get(installation_id)
@@ -160,7 +168,10 @@ class AvailableCurrentLimiter:
 
     @callback
     def async_shutdown(self) -> None:
-        """Entry unloads: pending changes are dropped (logged), the repair issues go."""
+        """Entry unloads: pending changes are dropped (logged), the repair issues go too.
+
+        Their timers go with the entry (`async_on_unload`).
+        """
         for installation_id in list(self.pending):
             LOGGER.info(
                 "Zaptec: pending available current of installation %s dropped (unloaded)",

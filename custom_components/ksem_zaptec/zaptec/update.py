@@ -17,9 +17,8 @@ from homeassistant.components.update import (
     UpdateEntityDescription,
     UpdateEntityFeature,
 )
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
-from homeassistant.helpers.event import async_call_later
 from homeassistant.util import dt as dt_util
 
 from ..errors import action_errors
@@ -115,12 +114,8 @@ class ZaptecFirmwareUpdate(ZaptecChargerEntity, UpdateEntity):
         delay = const.FIRMWARE_AFTER_UPGRADE
         self._upgrading_from = self.installed_version
         self._upgrading_until = dt_util.utcnow() + delay
-        self.async_on_remove(async_call_later(self.hass, delay, self._read_again))
+        self._firmware.async_read_later(delay)
         self.async_write_ha_state()
-
-    @callback
-    def _read_again(self, _now: datetime) -> None:
-        self.hass.async_create_task(self._firmware.async_request_refresh())
 
 
 async def async_setup_entry(
