@@ -238,3 +238,22 @@ async def test_offline_charger_cannot_restart(
     sim.set_charger(sim.charger_by_serial("ZPR012345").id, online=False)
     await advance(hass, freezer, 600)
     assert not _available(hass, RESTART)
+
+
+@pytest.mark.parametrize(("authentication_type", "available"), [(2, True), (1, False)])
+async def test_deauthorize_needs_zaptec_or_ocpp_cloud_authorization(  # noqa: PLR0917
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    zaptec_sim: SimHandle,
+    loaded_entry: MockConfigEntry,
+    authentication_type: int,
+    available: bool,
+) -> None:
+    """Webhooks (a payment operator) authorize elsewhere: no deauthorize button then."""
+    sim = zaptec_sim.sim
+    home = next(iter(sim.installations.values()))
+    sim.set_installation(home.id, authentication_type=authentication_type)
+    await advance(hass, freezer, 15 * 60)
+    await _charging(hass, freezer, sim)
+    assert _available(hass, DEAUTHORIZE) is available
+    assert _available(hass, STOP)

@@ -42,7 +42,7 @@ from .api import (
 from .coordinator import ZaptecConfigEntry
 from .entity import ChargerView, ZaptecChargerEntity, async_add_device_entities
 from .errors import map_action_error
-from .permissions import Blocked, charger_blocked, control_blocked
+from .permissions import Blocked, control_blocked, deauthorize_blocked
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -84,8 +84,8 @@ COMMAND_BUTTONS = (
         translation_key="zaptec_deauthorize_and_stop",
         command=ChargerCommand.DEAUTHORIZE_AND_STOP,
         shows_fn=_deauthorized,
-        # Authorization through Zaptec's own app/RFID only: an operator manages the others.
-        blocked_fn=lambda view: charger_blocked(view.charger, view.installation),
+        # Zaptec's own or its OCPP cloud authorization: a payment operator manages the others.
+        blocked_fn=lambda view: deauthorize_blocked(view.charger, view.installation),
     ),
     ZaptecCommandButtonDescription(
         key="restart",

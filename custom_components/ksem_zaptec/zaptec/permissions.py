@@ -62,6 +62,21 @@ def control_blocked(charger: Charger, installation: Installation | None) -> Bloc
     return None if has_write_role(roles) else Blocked.ROLE
 
 
+def deauthorize_blocked(charger: Charger, installation: Installation | None) -> Blocked | None:
+    """Why the account cannot deauthorize sessions: the role, or an operator authorizes them.
+
+    Zaptec documents deauthorize-and-stop for its native and its OCPP cloud authorization.
+    """
+    if (blocked := control_blocked(charger, installation)) is not None:
+        return blocked
+    auth = charger.authentication_type
+    if auth is None and installation is not None:
+        auth = installation.authentication_type
+    if auth not in {AuthenticationType.NATIVE, AuthenticationType.OCPP}:
+        return Blocked.AUTHENTICATION_TYPE
+    return None
+
+
 def installation_control_blocked(installation: Installation) -> Blocked | None:
     """Why the account cannot set an installation's currents (the role only)."""
     return None if has_write_role(installation.roles) else Blocked.ROLE
