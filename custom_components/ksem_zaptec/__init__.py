@@ -19,6 +19,7 @@ from .ksem import entry as ksem_entry
 from .zaptec import entry as zaptec_entry
 from .zaptec.const import CONF_ZAPTEC_API_URL, LEGACY_CONF_API_URL
 from .zaptec.coordinator import API_URL
+from .zaptec.services import async_setup_services
 
 # Set up through the UI only. The one YAML key is for the development instance and the tests:
 # it points the Zaptec side at the simulator (see zaptec/const.py).
@@ -29,7 +30,8 @@ CONFIG_SCHEMA = vol.Schema(
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Take the development-only Zaptec URL from configuration.yaml, if it names one."""
+    """Register the actions; take the development-only Zaptec URL from configuration.yaml."""
+    async_setup_services(hass)
     if url := config.get(DOMAIN, {}).get(CONF_ZAPTEC_API_URL):
         LOGGER.warning("The Zaptec side talks to %s instead of the Zaptec cloud", url)
         hass.data[API_URL] = url.rstrip("/")

@@ -452,3 +452,105 @@ def _entity_ids(ha: HomeAssistant, entry_id: str) -> dict[str, str]:
         for e in ha.entity_registry()
         if e["config_entry_id"] == entry_id
     }
+
+
+# ---- 6. charging control -------------------------------------------------------------------
+
+
+def _commands_sent(sims: Simulators, charger_id: str, since: float) -> list[str]:
+    """The command ids the simulated cloud received for a charger after `since`."""
+    prefix = f"/api/chargers/{charger_id}/sendCommand/"
+    return [
+        r["path"].removeprefix(prefix)
+        for r in sims.zaptec_requests()
+        if r["time"] > since and r["method"] == "POST" and r["path"].startswith(prefix)
+    ]
+
+
+def test_pause_and_resume_from_the_device_page(
+    page: Page, ha: HomeAssistant, sims: Simulators, zaptec_entry: dict[str, Any]
+) -> None:
+    """A session runs; Stop on the charger's device page pauses it, Resume resumes it."""
+    garage = sims.zaptec_charger("Garage")
+    sims.set_zaptec_charger(
+        garage["id"], operating_mode=3, power_w=7400, final_stop=False, schedule_active=False
+    )
+    # Read the charging state at once (an idle charger is read every 10 min).
+    ha.call_service("homeassistant", "reload_config_entry", entry_id=zaptec_entry["entry_id"])
+    stop = _entity_id(ha, "button", f"{garage['id']}_stop_charging")
+    wait_for("Stop available", lambda: ha.state(stop)["state"] != "unavailable", 30, 0.5)
+    started = max((r["time"] for r in sims.zaptec_requests()), default=0.0)
+
+    page.goto(f"{ha.url}/config/devices/device/{_device_of(ha, stop)}")
+    expect(entity_row(page, "Charger mode")).to_contain_text(MODES["connected_charging"])
+    entity_row(page, "Stop charging").get_by_role("button", name="Press").click()
+    expect(entity_row(page, "Charger mode")).to_contain_text(MODES["connected_finished"])
+    assert _commands_sent(sims, garage["id"], started) == ["506"]
+
+    entity_row(page, "Resume charging").get_by_role("button", name="Press").click()
+    expect(entity_row(page, "Charger mode")).to_contain_text(MODES["connected_charging"])
+    assert _commands_sent(sims, garage["id"], started) == ["506", "507"]
+    # Resume is only offered while paused: unavailable again now.
+    resume = _entity_id(ha, "button", f"{garage['id']}_resume_charging")
+    wait_for("Resume unavailable", lambda: ha.state(resume)["state"] == "unavailable", 20, 0.5)
+
+
+def test_set_available_current_from_a_dashboard_card(
+    page: Page, ha: HomeAssistant, sims: Simulators, zaptec_entry: dict[str, Any]
+) -> None:
+    """The installation's available current typed into an entities card reaches the cloud."""
+    home = next(i for i in sims.zaptec_state()["installations"] if i["name"] == "Home")
+    current = _entity_id(ha, "number", f"{home['id']}_available_current")
+    # A fresh entry: its rate guard has sent nothing yet, so the change goes out at once.
+    ha.call_service("homeassistant", "reload_config_entry", entry_id=zaptec_entry["entry_id"])
+    wait_for("the number", lambda: ha.state(current)["state"] != "unavailable", 30, 0.5)
+    ha.ws(
+        {
+            "type": "lovelace/dashboards/create",
+            "url_path": "e2e-charging",
+            "title": "E2E charging",
+            "icon": "mdi:ev-station",
+            "show_in_sidebar": True,
+            "require_admin": False,
+            "mode": "storage",
+        },
+        {
+            "type": "lovelace/config/save",
+            "url_path": "e2e-charging",
+            "config": {
+                "views": [
+                    {
+                        "title": "Charging",
+                        "path": "charging",
+                        "cards": [
+                            {
+                                "type": "entities",
+                                "title": "Home",
+                                "entities": [{"entity": current, "name": "Home current"}],
+                            }
+                        ],
+                    }
+                ]
+            },
+        },
+    )
+    started = max((r["time"] for r in sims.zaptec_requests()), default=0.0)
+    page.goto(f"{ha.url}/")
+    page.get_by_role("link", name="E2E charging").click()
+    page.wait_for_url("**/e2e-charging/**")
+    field = entity_row(page, "Home current").get_by_role("spinbutton")
+    expect(field).to_have_value(re.compile(r"^\d+(\.0)?$"))
+    field.fill("13")
+    field.press("Enter")
+
+    def update_sent() -> list[dict[str, Any]]:
+        return [
+            r
+            for r in sims.zaptec_requests()
+            if r["time"] > started and r["path"] == f"/api/installation/{home['id']}/update"
+        ]
+
+    updates = wait_for("the installation update", update_sent, 20, 0.5)
+    assert updates[0]["body"] == {"AvailableCurrent": 13.0}
+    wait_for("the state", lambda: ha.state(current)["state"] == "13.0", 20, 0.5)
+    expect(field).to_have_value(re.compile(r"^13(\.0)?$"))

@@ -107,7 +107,14 @@ def garage_charging(sim: ZaptecSimulator) -> None:
 @pytest.fixture
 def platforms() -> list[Platform]:
     """All platforms; snapshot tests narrow it to one."""
-    return [Platform.BINARY_SENSOR, Platform.SENSOR, Platform.SWITCH]
+    return [
+        Platform.BINARY_SENSOR,
+        Platform.BUTTON,
+        Platform.NUMBER,
+        Platform.SENSOR,
+        Platform.SWITCH,
+        Platform.UPDATE,
+    ]
 
 
 @pytest.fixture

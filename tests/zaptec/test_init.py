@@ -42,6 +42,7 @@ async def test_setup_reads_the_account_once_and_unloads(
             ("GET", f"/api/chargers/{garage.id}", ()),
             ("GET", f"/api/chargers/{garage.id}/state", ()),
             ("GET", f"/api/chargers/{driveway.id}/state", ()),
+            ("GET", f"/api/chargerFirmware/installation/{home.id}", ()),
         ]
     )
     assert sim.requests[0].body == {

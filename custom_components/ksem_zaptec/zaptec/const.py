@@ -45,6 +45,14 @@ INSTALLATION_LIST_INTERVAL: Final = timedelta(hours=1)
 # `/api/chargers/{id}` (the charger's own authorization flag, Pro/Home with a switch only):
 CHARGER_DETAIL_INTERVAL: Final = timedelta(hours=1)
 MAX_CHARGER_DETAILS_PER_REFRESH: Final = 25
+# Firmware versions (`/api/chargerFirmware/installation/{id}`): once a day, like other clients.
+FIRMWARE_INTERVAL: Final = timedelta(hours=24)
+# After an upgrade command the firmware list is read again this much later (the charger
+# downloads and installs first); the update entity shows "installing" until then.
+FIRMWARE_AFTER_UPGRADE: Final = timedelta(minutes=15)
+# Zaptec asks integrators to change an installation's available current at most about every
+# 15 minutes: changes in between are coalesced (the last value wins) and applied then.
+AVAILABLE_CURRENT_INTERVAL: Final = timedelta(minutes=15)
 # Unloading the entry waits this long for a write in flight before cancelling it, seconds.
 WRITE_UNLOAD_TIMEOUT: Final = 20.0
 
@@ -57,3 +65,5 @@ USER_AGENT: Final = "ksem_zaptec/0.1.0 (+https://github.com/ksem-zaptec/ha-ksem-
 
 # Repair issue raised when the account's role cannot change an installation's settings.
 ISSUE_INSUFFICIENT_ROLE: Final = "zaptec_insufficient_role"
+# Raised when Zaptec refuses an installation's current change because Sense/APM manages it.
+ISSUE_MANAGED_BY_APM: Final = "zaptec_managed_by_apm"

@@ -29,6 +29,7 @@ from .api import (
     DEFAULT_BASE_URL,
     AuthenticationType,
     Charger,
+    ChargerFirmware,
     ChargerState,
     DeviceType,
     Installation,
@@ -46,6 +47,7 @@ from .api.push import PushObservation
 from .errors import map_update_error
 
 if TYPE_CHECKING:
+    from .current_limit import AvailableCurrentLimiter
     from .push import PushSupervisor
 
 _PRIVILEGED = UserRole.OWNER | UserRole.MAINTAINER
@@ -135,6 +137,8 @@ class ZaptecRuntimeData:
     client: ZaptecClient
     details: ZaptecDetailsCoordinator
     state: ZaptecStateCoordinator
+    firmware: ZaptecFirmwareCoordinator
+    limiter: AvailableCurrentLimiter
     push: PushSupervisor | None = None
 
 
@@ -550,6 +554,18 @@ class ZaptecStateCoordinator(DataUpdateCoordinator[dict[str, ChargerState]]):
         for charger_id in charger_ids:
             self._due[charger_id] = min(self._due.get(charger_id, when), when)
 
+    @callback
+    def async_set_charger_state(self, state: ChargerState) -> None:
+        """Show a charger's state as just read after a command (its next read follows it)."""
+        chargers = self.details.data.chargers
+        if state.charger_id not in chargers:
+            return
+        now = dt_util.utcnow()
+        current = {cid: s for cid, s in (self.data or {}).items() if cid in chargers}
+        self._take(state.charger_id, state, current, now)
+        self._update_availability(chargers, now)
+        self.async_set_updated_data(current)
+
     def failure_backoff(self) -> None:
         """The state update fails only on a refused login: the tick stays as it is."""
 
@@ -731,3 +747,59 @@ class ZaptecStateCoordinator(DataUpdateCoordinator[dict[str, ChargerState]]):
             self.unavailable = frozen
             # The data may not change (always_update=False): availability alone must show.
             self.async_update_listeners()
+
+
+class ZaptecFirmwareCoordinator(DataUpdateCoordinator[dict[str, ChargerFirmware]]):
+    """Installed and available firmware per charger, read once a day per installation.
+
+    Only installations where the account is Owner or Service (a User is refused). A failed
+    read keeps the last values and is tried again on a backoff of 1, 2, 4, 8, 10 minutes.
+    """
+
+    config_entry: ZaptecConfigEntry
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: ZaptecConfigEntry,
+        client: ZaptecClient,
+        details: ZaptecDetailsCoordinator,
+    ) -> None:
+        """One per account."""
+        super().__init__(
+            hass,
+            LOGGER,
+            config_entry=entry,
+            name=f"Zaptec firmware {entry.title}",
+            update_interval=const.FIRMWARE_INTERVAL,
+        )
+        self.client = client
+        self.details = details
+        self._failures = 0
+
+    def failure_backoff(self) -> float:
+        """After a failed read: 1, 2, 4, 8, 10 minutes (never the whole day)."""
+        self._failures += 1
+        return fault_backoff(self._failures, timedelta(0)).total_seconds()
+
+    @update_errors(map_update_error)
+    async def _async_update_data(self) -> dict[str, ChargerFirmware]:
+        firmware = dict(self.data or {})
+        for installation in self.details.data.installations.values():
+            if not has_write_role(installation.roles):
+                continue
+            try:
+                items = await self.client.get_charger_firmware(installation.id)
+            except ZaptecForbiddenError:
+                continue  # the role changed since the details were read: the next day
+            firmware.update((item.charger_id, item) for item in items)
+        self._failures = 0
+        return {cid: item for cid, item in firmware.items() if cid in self.details.data.chargers}
+
+    @callback
+    def async_read_later(self, delay: timedelta) -> None:
+        """Read the firmware list again after `delay` (an upgrade was started)."""
+        self.config_entry.async_on_unload(async_call_later(self.hass, delay, self._read_later))
+
+    async def _read_later(self, _now: datetime) -> None:
+        await self.async_refresh()

@@ -9,16 +9,25 @@ from homeassistant.helpers import device_registry as dr
 from .coordinator import (
     ZaptecConfigEntry,
     ZaptecDetailsCoordinator,
+    ZaptecFirmwareCoordinator,
     ZaptecRuntimeData,
     ZaptecStateCoordinator,
     entry_client,
     forget_entry_client,
 )
+from .current_limit import AvailableCurrentLimiter
 from .devices import DeviceSync
 from .permissions import PermissionMonitor
 from .push import PushSupervisor
 
-PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.SENSOR, Platform.SWITCH]
+PLATFORMS: list[Platform] = [
+    Platform.BINARY_SENSOR,
+    Platform.BUTTON,
+    Platform.NUMBER,
+    Platform.SENSOR,
+    Platform.SWITCH,
+    Platform.UPDATE,
+]
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: ZaptecConfigEntry) -> bool:
@@ -28,8 +37,20 @@ async def async_setup_entry(hass: HomeAssistant, entry: ZaptecConfigEntry) -> bo
     await details.async_config_entry_first_refresh()
     state = ZaptecStateCoordinator(hass, entry, client, details)
     await state.async_config_entry_first_refresh()
+    firmware = ZaptecFirmwareCoordinator(hass, entry, client, details)
+    limiter = AvailableCurrentLimiter(hass, entry)
     push = PushSupervisor(hass, entry, client, details, state)
-    entry.runtime_data = ZaptecRuntimeData(client=client, details=details, state=state, push=push)
+    entry.runtime_data = ZaptecRuntimeData(
+        client=client,
+        details=details,
+        state=state,
+        push=push,
+        firmware=firmware,
+        limiter=limiter,
+    )
+    entry.async_on_unload(limiter.async_shutdown)
+    # Firmware versions are no reason to fail the set-up: an error only leaves them unknown.
+    await firmware.async_refresh()
 
     devices = DeviceSync(hass, entry)
     permissions = PermissionMonitor(hass, entry)
