@@ -10,6 +10,7 @@ import ast
 import base64
 import contextlib
 import json
+import logging
 import time
 from collections.abc import AsyncGenerator
 from pathlib import Path
@@ -294,8 +295,11 @@ async def test_device_settings(session: aiohttp.ClientSession, mocked: Any) -> N
         await KsemClient(BASE, session, "tok").get_device_settings()
 
 
-async def test_request_token(session: aiohttp.ClientSession, mocked: Any) -> None:
+async def test_request_token(
+    session: aiohttp.ClientSession, mocked: Any, caplog: pytest.LogCaptureFixture
+) -> None:
     """GETs find the route (405 = exists, 404 = unknown, no answer), then the one POST."""
+    caplog.set_level(logging.DEBUG, logger=client_module.__name__)
     mocked.get(TOKEN_REQUEST, status=405, payload={"error": {"message": "x"}})
     mocked.get(f"{BASE}/api/access-token/request", status=404)
     mocked.post(TOKEN_REQUEST, payload={"access_token": "eyJ.new.token"})
@@ -317,6 +321,11 @@ async def test_request_token(session: aiohttp.ClientSession, mocked: Any) -> Non
         "GET http /api/access-token/public/v1/request no answer",
         "POST http /api/access-token/token 200",
     ]
+    # One debug line with every probe's answer (the POST comes after it).
+    [line] = [r.getMessage() for r in caplog.records if "token routes" in r.getMessage()]
+    assert line == (
+        "KSEM token routes at http://ksem.test: " + ", ".join(map(str, client.probes[:-1]))
+    )
 
 
 async def test_request_token_without_route_sends_no_post(

@@ -278,6 +278,26 @@ async def test_diagnostics(
     assert diagnostics == snapshot(exclude=props("timestamp"))
 
 
+async def test_diagnostics_say_what_the_pairing_found(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    ksem: RunningKsem,
+    ksem_entry: MockConfigEntry,
+) -> None:
+    """The meter's answer to each pairing request is in the file; the pinned certificate not."""
+    probes = ["GET http /api/access-token/token 405", "POST http /api/access-token/token 200"]
+    ksem_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        ksem_entry,
+        data={**ksem_entry.data, "pairing_probes": probes, "certificate_sha256": "ab" * 32},
+    )
+    await setup_polling_entry(hass, ksem, ksem_entry)
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, ksem_entry)
+    assert diagnostics["entry"]["data"]["pairing_probes"] == probes
+    assert diagnostics["entry"]["data"]["certificate_sha256"] == "**REDACTED**"
+    assert "ab" * 32 not in str(diagnostics)
+
+
 async def test_device_diagnostics(
     hass: HomeAssistant,
     hass_client: ClientSessionGenerator,
