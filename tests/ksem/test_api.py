@@ -37,6 +37,7 @@ from custom_components.ksem_zaptec.ksem.api import (
     normalize_host,
 )
 from custom_components.ksem_zaptec.ksem.api import client as client_module
+from custom_components.ksem_zaptec.ksem.api.models import certificate_common_name
 from custom_components.ksem_zaptec.ksem.api.obis import OBIS_TO_JSON, obis_key
 from custom_components.ksem_zaptec.ksem.api.protobuf import decode_gdrs
 from simulator import server
@@ -610,3 +611,8 @@ async def test_https_websocket_url(session: aiohttp.ClientSession) -> None:
     client = KsemClient("https://10.0.0.2", session, "tok")
     assert str(client._ws_url("smart-meter")).startswith("wss://10.0.0.2/")
     assert client.web_ui_url == "https://10.0.0.2"
+
+
+def test_certificate_common_name_is_total() -> None:
+    """Bytes that are no certificate give None, not an exception."""
+    assert certificate_common_name(b"not a certificate") is None

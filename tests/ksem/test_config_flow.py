@@ -23,6 +23,7 @@ from custom_components.ksem_zaptec.const import DOMAIN
 from custom_components.ksem_zaptec.ksem import const as ksem_const
 from custom_components.ksem_zaptec.ksem import pairing
 from custom_components.ksem_zaptec.ksem.api import TokenInfo
+from custom_components.ksem_zaptec.ksem.api import client as ksem_client
 from custom_components.ksem_zaptec.ksem.config_flow import serial_from_hostname
 from simulator import server
 from simulator.ksem import TOKEN_REQUEST_PUBLIC_PATH
@@ -707,3 +708,36 @@ async def test_pending_tokens_keyed_by_usable_hosts(hass: HomeAssistant) -> None
     pairing.forget_pending_token(hass, "http://")
     assert pairing.pending_token(hass, "http://") is None
     assert pairing.token_code("My HA") is None
+
+
+async def test_certificate_names_the_meter_before_any_token(
+    hass: HomeAssistant,
+    ksem: RunningKsem,
+    ksem_entry: MockConfigEntry,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The self-signed certificate's `ksem-<serial>.local` (no token needed) finds the entry."""
+    ksem_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(ksem_entry, data={**ksem_entry.data, "host": "10.0.0.9"})
+    https = await ksem.sim.serve_https()
+    monkeypatch.setattr(ksem_client, "HTTPS_PORT", https.port)
+    try:
+        result = await _start(hass)
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {"host": ksem.host}
+        )
+        assert result["reason"] == "ksem_already_configured"
+        assert ksem_entry.data["host"] == ksem.host  # the meter's new address
+        assert len(ksem.sim.tokens) == 1  # the entry's own
+        # Another meter: the certificate's serial serves when the token may not read one.
+        await hass.config_entries.async_remove(ksem_entry.entry_id)
+        ksem.sim.flags.api_reads_device_settings = False
+        result = await _start(hass)
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {"host": ksem.host}
+        )
+        result = await _authorize_and_finish(hass, ksem, result)
+        assert result["type"] is FlowResultType.CREATE_ENTRY
+        assert result["result"].unique_id == SERIAL
+    finally:
+        await https.stop()

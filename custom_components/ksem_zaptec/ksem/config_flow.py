@@ -148,6 +148,7 @@ class KsemFlowMixin(ConfigFlow):
                 self._ksem_abort_if_configured()
             self._ksem_abort_if_host_configured()
             if (error := await self._ksem_probe()) is None:
+                await self._ksem_abort_if_certificate_names_known_meter()
                 return await self.async_step_ksem_create_token()
             errors["base"] = error
         return self.async_show_form(
@@ -157,6 +158,19 @@ class KsemFlowMixin(ConfigFlow):
             ),
             errors=errors,
         )
+
+    async def _ksem_abort_if_certificate_names_known_meter(self) -> None:
+        """Still no token: the meter's HTTPS certificate names it `ksem-<serial>.local`.
+
+        A meter set up before (at another address) aborts here, following its new address;
+        otherwise the serial is kept for an entry whose token may not read it.
+        """
+        name = await self._ksem_client().certificate_host_name()
+        if (serial := serial_from_hostname(name)) is None:
+            return
+        self._ksem_hostname = name
+        await self.async_set_unique_id(serial, raise_on_progress=False)
+        self._ksem_abort_if_configured(updates={CONF_HOST: self._ksem_host})
 
     async def async_step_dhcp(self, discovery_info: DhcpServiceInfo) -> ConfigFlowResult:
         """A `ksem-<serial>` host (or the MAC address of a known meter) appeared."""

@@ -28,7 +28,7 @@ from .exceptions import (
     KsemProtocolError,
     KsemRateLimitError,
 )
-from .models import DeviceSettings, EnergyFlow, MeterValues
+from .models import DeviceSettings, EnergyFlow, MeterValues, certificate_common_name
 from .obis import obis_to_json
 from .pairing import Probe, TokenGrant
 from .protobuf import Gdr, decode_gdrs
@@ -40,6 +40,9 @@ TOPIC_SMART_METER: Final = "smart-meter"
 TOPIC_ENERGY_FLOW: Final = "kostal-energyflow/sumvalues"
 
 REQUEST_TIMEOUT: Final = 10.0
+# The meter's HTTPS port (nginx), and how long the certificate may take to arrive there.
+HTTPS_PORT: Final = 443
+CERTIFICATE_TIMEOUT: Final = 3.0
 # Watchdog of a push stream: the meter pushes about once a second, so a socket that brings no
 # decodable frame for 3 push intervals is dead (or stuck) and is reconnected. The interval is
 # learned from the stream (median of recent gaps), so a topic that pushes more slowly is not
@@ -259,22 +262,42 @@ class KsemClient:
             await asyncio.sleep(wait)
         self._last_post = time.monotonic()
 
-    async def certificate_sha256(self, url: URL) -> str:
-        """SHA-256 (hex) of the certificate the HTTPS server at `url` presents, unverified."""
+    async def _peer_certificate(self, url: URL, *, quick: bool = False) -> bytes:
+        """The certificate (DER) the HTTPS server at `url` presents, unverified."""
         try:
-            async with asyncio.timeout(REQUEST_TIMEOUT):
+            async with asyncio.timeout(CERTIFICATE_TIMEOUT if quick else REQUEST_TIMEOUT):
                 _, writer = await asyncio.open_connection(
                     url.host, url.port, ssl=_unverified_tls(), server_hostname=url.host
                 )
         except (TimeoutError, OSError) as err:  # ssl.SSLError is an OSError
             raise KsemConnectionError(f"No TLS handshake with {url}: {err!r}") from err
         try:
-            der = writer.get_extra_info("ssl_object").getpeercert(binary_form=True)
+            der: bytes = writer.get_extra_info("ssl_object").getpeercert(binary_form=True)
         finally:
             writer.close()
             with contextlib.suppress(OSError):
                 await writer.wait_closed()
-        return hashlib.sha256(der).hexdigest()
+        return der
+
+    async def certificate_sha256(self, url: URL) -> str:
+        """SHA-256 (hex) of the certificate the HTTPS server at `url` presents, unverified."""
+        return hashlib.sha256(await self._peer_certificate(url)).hexdigest()
+
+    async def certificate_host_name(self) -> str | None:
+        """The name in the meter's self-signed certificate (`<hostname>.local`), no token needed.
+
+        The meter generates it with its host name, by default `ksem-<serial>`
+        (docs/ksem.md#https-and-the-certificate). None if HTTPS does not answer in time.
+        """
+        url = self.base_url
+        if url.scheme != "https":
+            url = URL.build(scheme="https", host=str(url.host), port=HTTPS_PORT)
+        try:
+            der = await self._peer_certificate(url, quick=True)
+        except KsemConnectionError as err:
+            _LOGGER.debug("No certificate from %s: %s", url, err)
+            return None
+        return certificate_common_name(der)
 
     async def _probe(
         self, path: str, *, base: URL | None = None, fingerprint: str | None = None
