@@ -139,6 +139,8 @@ def test_add_ksem_through_the_ui(
     )
     token_name = pending[-1]["name"]
     expect(dialog.get_by_text(token_name, exact=True).first).to_be_visible()
+    # A unique name: its code in bold, so the right row is found among several tokens.
+    expect(dialog.locator("strong", has_text=token_name[-4:]).first).to_be_visible()
     # How the (centred) instructions read to the user.
     page.screenshot(path=ARTIFACTS / "test_add_ksem_through_the_ui-authorize.png")
 
