@@ -325,3 +325,19 @@ async def test_meter_without_mac_has_no_network_connection(
     [device] = dr.async_entries_for_config_entry(device_registry, ksem_entry.entry_id)
     assert device.connections == set()
     assert device.sw_version is not None
+
+
+async def test_meter_keyed_by_mac_shows_no_serial_number(
+    hass: HomeAssistant,
+    ksem: RunningKsem,
+    ksem_entry: MockConfigEntry,
+    device_registry: dr.DeviceRegistry,
+) -> None:
+    """An entry the pairing could only key by the DHCP MAC address: no fake serial number."""
+    ksem_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(ksem_entry, unique_id="00:50:c2:11:22:33")
+    await setup_entry(hass, ksem_entry)
+    [device] = dr.async_entries_for_config_entry(device_registry, ksem_entry.entry_id)
+    assert device.identifiers == {(DOMAIN, "00:50:c2:11:22:33")}
+    assert device.serial_number is None
+    assert device.connections == {(dr.CONNECTION_NETWORK_MAC, "00:50:c2:11:22:33")}

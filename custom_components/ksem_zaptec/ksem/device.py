@@ -18,9 +18,11 @@ def ksem_device_info(coordinator: KsemCoordinator) -> DeviceInfo:
         manufacturer=MANUFACTURER,
         model=MODEL,
         name=entry.title,
-        serial_number=serial,
         configuration_url=coordinator.client.web_ui_url,
     )
+    # An entry keyed by the DHCP MAC address (no serial was readable) shows no serial number.
+    if format_mac(serial) != serial:
+        info["serial_number"] = serial
     if (device := coordinator.device) is not None:
         info["sw_version"] = device.firmware_version
         info["hw_version"] = device.device_type
