@@ -741,3 +741,18 @@ async def test_certificate_names_the_meter_before_any_token(
         assert result["result"].unique_id == SERIAL
     finally:
         await https.stop()
+
+
+async def test_second_flow_for_a_discovered_meter_says_in_progress(
+    hass: HomeAssistant, ksem: RunningKsem
+) -> None:
+    """The user types the host a discovery is already pairing: a translated abort."""
+    info = DhcpServiceInfo(ip=ksem.host, hostname=f"ksem-{SERIAL}", macaddress="0050c2112233")
+    await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_DHCP}, data=info)
+    result = await _start(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"host": f"ksem-{SERIAL}"}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_in_progress"
+    assert not ksem.sim.tokens
