@@ -268,6 +268,28 @@ async def test_authorization_timeout_and_retry(
     assert len(ksem.sim.tokens) == 1  # the same token all along
 
 
+async def test_timeout_offers_a_new_token(
+    hass: HomeAssistant, ksem: RunningKsem, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The user deleted the pending token in the web UI: ask for a new one, on request only."""
+    monkeypatch.setattr(ksem_const, "PAIRING_TIMEOUT", 0.05)
+    result = await _start(hass)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"host": ksem.host})
+    first = result["description_placeholders"]["token_name"]
+    await hass.async_block_till_done()
+    result = await hass.config_entries.flow.async_configure(result["flow_id"])
+    assert result["step_id"] == "ksem_authorize_timeout"
+    await ksem.sim.revoke(first)
+    monkeypatch.setattr(ksem_const, "PAIRING_TIMEOUT", 5)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"new_token": True})
+    assert result["step_id"] == "ksem_authorize"
+    assert result["description_placeholders"]["token_name"] != first
+    assert len(ksem.sim.tokens) == 2
+    result = await _authorize_and_finish(hass, ksem, result)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"]["token_name"] != first
+
+
 async def test_finish_connection_error_recovers(hass: HomeAssistant, ksem: RunningKsem) -> None:
     """Authorized, but the meter vanishes before HA reads its serial: wait and retry."""
     result = await _start(hass)

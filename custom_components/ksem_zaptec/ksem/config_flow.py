@@ -348,11 +348,19 @@ class KsemFlowMixin(ConfigFlow):
     async def async_step_ksem_authorize_timeout(
         self, user_input: dict[str, Any] | None = None, errors: dict[str, str] | None = None
     ) -> ConfigFlowResult:
-        """Not authorized in time (or the meter vanished): offer to wait again."""
+        """Not authorized in time (or the meter vanished): wait again, or for a new token.
+
+        A new token only on request: the user may have deleted the pending one in the web UI.
+        """
         if user_input is not None:
-            return await self.async_step_ksem_authorize()
+            if not user_input.get(const.CONF_NEW_TOKEN):
+                return await self.async_step_ksem_authorize()
+            pairing.forget_pending_token(self.hass, self._ksem_host)
+            self._ksem_token = self._ksem_certificate = None
+            return await self.async_step_ksem_create_token()
         return self.async_show_form(
             step_id="ksem_authorize_timeout",
+            data_schema=vol.Schema({vol.Optional(const.CONF_NEW_TOKEN, default=False): bool}),
             errors=errors,
             description_placeholders=self._ksem_placeholders(),
         )

@@ -11,6 +11,7 @@ CONF_TOKEN_NAME: Final = "token_name"  # noqa: S105 - a data key, not a secret
 CONF_PAIRING_PROBES: Final = "pairing_probes"
 CONF_CERTIFICATE_SHA256: Final = "certificate_sha256"
 CONF_SERIAL: Final = "serial"
+CONF_NEW_TOKEN: Final = "new_token"  # noqa: S105 - a form field, not a secret
 CONF_WRITE_INTERVAL: Final = "write_interval"
 CONF_POLL_INTERVAL: Final = "poll_interval"
 CONF_STALE_AFTER: Final = "stale_after"
