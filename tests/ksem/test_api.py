@@ -338,11 +338,13 @@ async def test_request_token_without_route_sends_no_post(
     public = f"{BASE}/api/access-token/public/v1/token"
     mocked.get(public, status=308, headers={"Location": "https://other.test/x"})
     mocked.get(f"{BASE}/api/access-token/public/v1/tokens", status=302)
+    mocked.get(f"{BASE}/api/access-token/public/v1/request", status=429)
     client = KsemClient(BASE, session)
     with pytest.raises(KsemPairingNotSupportedError):
         await client.request_token("HA")
     assert not [key for key in mocked.requests if key[0] == "POST"]
     assert "GET http /api/access-token/public/v1/token 308" in map(str, client.probes)
+    assert str(client.probes[-1]) == "GET http /api/access-token/public/v1/request 429"
 
 
 @pytest.mark.parametrize(

@@ -206,6 +206,9 @@ async def test_token_request_refused_falls_back_to_paste(
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["data"]["token"] == token
     assert result["data"]["token_name"] == "My HA"
+    # What the meter answered is kept for the diagnostics on this path too.
+    assert result["data"]["pairing_probes"][0] == "GET http /api/access-token/token 405"
+    assert result["data"]["pairing_probes"][-1] == f"POST http /api/access-token/token {status}"
 
 
 async def test_paste_pending_token_waits(hass: HomeAssistant, ksem: RunningKsem) -> None:

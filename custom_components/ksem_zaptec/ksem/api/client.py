@@ -304,15 +304,18 @@ class KsemClient:
     ) -> _Answer | None:
         """GET a candidate token route without a token; record what came back."""
         url = base or self.base_url
+        answer: _Answer | None = None
+        status: int | None = None
         try:
             answer = await self._request(
                 pairing.TOKEN_PROBE_METHOD, path, token=None, base=base, fingerprint=fingerprint
             )
-        except KsemConnectionError, KsemRateLimitError:
-            answer = None
-        self.probes.append(
-            Probe(pairing.TOKEN_PROBE_METHOD, url.scheme, path, answer and answer.status)
-        )
+            status = answer.status
+        except KsemRateLimitError:
+            status = HTTPStatus.TOO_MANY_REQUESTS
+        except KsemConnectionError:
+            pass
+        self.probes.append(Probe(pairing.TOKEN_PROBE_METHOD, url.scheme, path, status))
         return answer
 
     def _https_target(self, path: str, location: str) -> URL | None:
