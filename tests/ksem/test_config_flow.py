@@ -752,7 +752,8 @@ async def test_certificate_names_the_meter_before_any_token(
             result["flow_id"], {"host": ksem.host}
         )
         assert result["reason"] == "ksem_already_configured"
-        assert ksem_entry.data["host"] == ksem.host  # the meter's new address
+        assert result["description_placeholders"] == {"title": ksem_entry.title}
+        assert ksem_entry.data["host"] == "10.0.0.9"  # Reconfigure changes it, not a new flow
         assert len(ksem.sim.tokens) == 1  # the entry's own
         # Another meter: the certificate's serial serves when the token may not read one.
         await hass.config_entries.async_remove(ksem_entry.entry_id)

@@ -162,15 +162,16 @@ class KsemFlowMixin(ConfigFlow):
     async def _ksem_abort_if_certificate_names_known_meter(self) -> None:
         """Still no token: the meter's HTTPS certificate names it `ksem-<serial>.local`.
 
-        A meter set up before (at another address) aborts here, following its new address;
-        otherwise the serial is kept for an entry whose token may not read it.
+        A meter set up before (under another address) aborts here, naming its entry (whose
+        address stays: Reconfigure changes it); otherwise the serial is kept for an entry whose
+        token may not read it.
         """
         name = await self._ksem_client().certificate_host_name()
         if (serial := serial_from_hostname(name)) is None:
             return
         self._ksem_hostname = name
         await self.async_set_unique_id(serial, raise_on_progress=False)
-        self._ksem_abort_if_configured(updates={CONF_HOST: self._ksem_host})
+        self._ksem_abort_if_configured()
 
     async def async_step_dhcp(self, discovery_info: DhcpServiceInfo) -> ConfigFlowResult:
         """A `ksem-<serial>` host (or the MAC address of a known meter) appeared."""
