@@ -499,7 +499,17 @@ async def test_dhcp_known_mac_renamed_host(
 
 
 async def test_dhcp_without_serial_uses_the_mac(hass: HomeAssistant, ksem: RunningKsem) -> None:
-    """A renamed meter whose token may not read the serial: the DHCP MAC identifies it."""
+    """A renamed meter whose token may not read the serial: the DHCP MAC identifies it.
+
+    A device with that MAC under an entry that is no meter (a Zaptec account) is no match.
+    """
+    zaptec = MockConfigEntry(domain=DOMAIN, unique_id="me@example.com", data={"kind": "zaptec"})
+    zaptec.add_to_hass(hass)
+    dr.async_get(hass).async_get_or_create(
+        config_entry_id=zaptec.entry_id,
+        identifiers={(DOMAIN, "ZAP000001")},
+        connections={(dr.CONNECTION_NETWORK_MAC, "00:50:c2:11:22:99")},
+    )
     ksem.sim.flags.api_reads_device_settings = False
     info = DhcpServiceInfo(ip=ksem.host, hostname="meter", macaddress="0050c2112299")
     result = await hass.config_entries.flow.async_init(

@@ -192,14 +192,16 @@ class KsemFlowMixin(ConfigFlow):
         device = dr.async_get(self.hass).async_get_device(
             connections={(dr.CONNECTION_NETWORK_MAC, mac)}
         )
-        for entry in self._ksem_entries():
-            if device is not None and entry.entry_id in device.config_entries:
-                if entry.data[CONF_HOST] != self._ksem_host:
-                    self.hass.config_entries.async_update_entry(
-                        entry, data={**entry.data, CONF_HOST: self._ksem_host}
-                    )
-                    self.hass.config_entries.async_schedule_reload(entry.entry_id)
-                raise AbortFlow("ksem_already_configured", {"title": entry.title})
+        owners = [e for e in self._ksem_entries() if device and e.entry_id in device.config_entries]
+        if not owners:
+            return
+        entry = owners[0]
+        if entry.data[CONF_HOST] != self._ksem_host:
+            self.hass.config_entries.async_update_entry(
+                entry, data={**entry.data, CONF_HOST: self._ksem_host}
+            )
+            self.hass.config_entries.async_schedule_reload(entry.entry_id)
+        raise AbortFlow("ksem_already_configured", {"title": entry.title})
 
     async def async_step_ksem_discovery_confirm(
         self, user_input: dict[str, Any] | None = None
