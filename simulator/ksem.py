@@ -258,13 +258,20 @@ class KsemSimulator:
         self.app = web.Application(middlewares=[self._middleware])
         self._add_routes()
 
-    async def serve_https(self, host: str = "127.0.0.1", port: int = 0) -> server.RunningServer:
+    async def serve_https(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        certificate: tuple[ssl.SSLContext, str] | None = None,
+    ) -> server.RunningServer:
         """Serve the same app over HTTPS with a new self-signed certificate (as the meter does).
 
         The meter's certificate names `<hostname>.local` (docs/ksem.md#https-and-the-certificate);
-        an EC key here instead of the meter's RSA-2048, to start quickly.
+        an EC key here instead of the meter's RSA-2048, to start quickly. `certificate` (a
+        context and its SHA-256 from `self_signed_context`) serves an earlier one again.
         """
-        context, self.certificate_sha256 = self_signed_context(f"ksem-{self.serial}.local")
+        certificate = certificate or self_signed_context(f"ksem-{self.serial}.local")
+        context, self.certificate_sha256 = certificate
         running = await server.start(self.app, host, port, ssl_context=context)
         self.https_port = running.port
         return running

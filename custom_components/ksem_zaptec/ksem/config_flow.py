@@ -57,6 +57,13 @@ from .api import (
 # Default host name of a KSEM: ksem-<serial> (docs/ksem.md#host-names).
 _BEARER_PREFIX = re.compile(r"^(authorization:)?bearer", re.IGNORECASE)
 _SERIAL_FROM_HOSTNAME = re.compile(r"^(?:https?://)?ksem-(\d+)(?:[.:/]|$)", re.IGNORECASE)
+# What a failed probe of the host tells the user (anything else: "unknown").
+_PROBE_ERRORS: tuple[tuple[type[Exception], str], ...] = (
+    (ValueError, "ksem_invalid_host"),
+    (KsemConnectionError, "cannot_connect"),
+    (KsemNotSupportedError, "ksem_json_interface_missing"),
+    (KsemProtocolError, "ksem_not_a_ksem"),
+)
 # A serial as printed on the label and shown in the web UI (8 digits seen; some slack).
 _SERIAL = re.compile(r"\d{5,16}")
 
@@ -79,7 +86,9 @@ class KsemFlowMixin(ConfigFlow):
     _ksem_certificate: str | None = None
 
     def _ksem_client(self, token: str | None = None) -> KsemClient:
-        return KsemClient(self._ksem_host, async_get_clientsession(self.hass), token)
+        return KsemClient(
+            self._ksem_host, async_get_clientsession(self.hass), token, self._ksem_certificate
+        )
 
     def _ksem_token_name(self) -> str:
         return TokenInfo.from_token(self._ksem_token or "").name or "Home Assistant"
@@ -120,18 +129,24 @@ class KsemFlowMixin(ConfigFlow):
     # ---- 1. host ------------------------------------------------------------------------------
 
     async def _ksem_probe(self) -> str | None:
-        """Probe the host; returns an error key or None."""
+        """Probe the host; returns an error key or None.
+
+        An https:// host without a pinned certificate: the certificate it presents now is
+        trusted from here on, and only it (docs/ksem.md#https-and-the-certificate).
+        """
         try:
-            await self._ksem_client().probe()
-        except ValueError:
-            return "ksem_invalid_host"
-        except KsemConnectionError:
-            return "cannot_connect"
-        except KsemNotSupportedError:
-            return "ksem_json_interface_missing"
-        except KsemProtocolError:
-            return "ksem_not_a_ksem"
-        except KsemError:
+            client = self._ksem_client()
+            if client.base_url.scheme == "https" and self._ksem_certificate is None:
+                self._ksem_certificate = await client.certificate_sha256(client.base_url)
+                client = self._ksem_client()
+            await client.probe()
+        except KsemCertificateChangedError as err:
+            self._ksem_certificate_changed(err)
+            return "ksem_certificate_changed"
+        except (ValueError, KsemError) as err:
+            for kind, key in _PROBE_ERRORS:
+                if isinstance(err, kind):
+                    return key
             LOGGER.exception("Unexpected error probing the KSEM")
             return "unknown"
         return None
@@ -143,6 +158,7 @@ class KsemFlowMixin(ConfigFlow):
         errors: dict[str, str] = {}
         if user_input is not None:
             self._ksem_host = user_input[CONF_HOST].strip()
+            self._ksem_certificate = None  # another host: its own certificate
             if (serial := serial_from_hostname(self._ksem_host)) is not None:
                 await self.async_set_unique_id(serial)
                 self._ksem_abort_if_configured()
@@ -229,11 +245,15 @@ class KsemFlowMixin(ConfigFlow):
 
     # ---- 2. token -----------------------------------------------------------------------------
 
-    def _ksem_pinned_certificate(self) -> str | None:
-        if self.source != SOURCE_REAUTH:
-            return None
-        pinned = self._get_reauth_entry().data.get(const.CONF_CERTIFICATE_SHA256)
-        return pinned if isinstance(pinned, str) else None
+    def _ksem_certificate_changed(self, err: KsemCertificateChangedError) -> None:
+        """Not the pinned certificate: no token goes there; a re-pairing entry gets an issue."""
+        LOGGER.warning(
+            "The HTTPS certificate of the KSEM at %s is not the one pinned at pairing (%s)",
+            self._ksem_host,
+            err,
+        )
+        if self.source == SOURCE_REAUTH:
+            repairs.async_raise_certificate_changed(self.hass, self._get_reauth_entry())
 
     async def async_step_ksem_create_token(
         self, user_input: dict[str, Any] | None = None
@@ -243,20 +263,14 @@ class KsemFlowMixin(ConfigFlow):
             LOGGER.debug("Taking over the pending KSEM token of an earlier flow")
             self._ksem_token = pending.token
             self._ksem_probes = list(pending.probes)
-            self._ksem_certificate = pending.certificate_sha256
+            self._ksem_certificate = pending.certificate_sha256 or self._ksem_certificate
             return await self.async_step_ksem_authorize()
         client = self._ksem_client()
         name = pairing.token_name(self.hass.config.location_name)
         try:
-            grant = await client.request_token(name, self._ksem_pinned_certificate())
+            grant = await client.request_token(name, self._ksem_certificate)
         except KsemCertificateChangedError as err:
-            LOGGER.warning(
-                "The HTTPS certificate of the KSEM at %s changed (%s); not sending it a token "
-                "request. Pair by pasting a token instead",
-                self._ksem_host,
-                err,
-            )
-            repairs.async_raise_certificate_changed(self.hass, self._get_reauth_entry())
+            self._ksem_certificate_changed(err)  # no token request there: paste one instead
             return await self._ksem_paste_after(client)
         except (KsemPairingNotSupportedError, KsemRateLimitError) as err:
             LOGGER.info("KSEM did not issue a token (%s); asking the user to paste one", err)
@@ -266,7 +280,7 @@ class KsemFlowMixin(ConfigFlow):
             return await self._ksem_paste_after(client)
         self._ksem_token = grant.token
         self._ksem_probes = [str(probe) for probe in client.probes]
-        self._ksem_certificate = grant.certificate_sha256
+        self._ksem_certificate = grant.certificate_sha256 or self._ksem_certificate
         pairing.keep_pending_token(
             self.hass, self._ksem_host, grant.token, self._ksem_probes, self._ksem_certificate
         )
@@ -466,6 +480,7 @@ class KsemFlowMixin(ConfigFlow):
     async def async_step_ksem_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
         """The stored token was refused: pair again (new token, same entry)."""
         self._ksem_host = entry_data[CONF_HOST]
+        self._ksem_certificate = entry_data.get(const.CONF_CERTIFICATE_SHA256)
         return await self.async_step_ksem_reauth_confirm()
 
     async def async_step_ksem_reauth_confirm(
@@ -489,6 +504,8 @@ class KsemFlowMixin(ConfigFlow):
         errors: dict[str, str] = {}
         if user_input is not None:
             self._ksem_host = user_input[CONF_HOST].strip()
+            # The same meter: the certificate pinned with the entry, if any, must answer.
+            self._ksem_certificate = entry.data.get(const.CONF_CERTIFICATE_SHA256)
             if (error := await self._ksem_probe()) is None:
                 client = self._ksem_client(entry.data[CONF_TOKEN])
                 try:
@@ -501,9 +518,10 @@ class KsemFlowMixin(ConfigFlow):
                         await self.async_set_unique_id(serial)
                         self._abort_if_unique_id_mismatch(reason="ksem_wrong_device")
                     if accepted:
-                        return self.async_update_reload_and_abort(
-                            entry, data_updates={CONF_HOST: self._ksem_host}
-                        )
+                        updates = {CONF_HOST: self._ksem_host}
+                        if self._ksem_certificate is not None:
+                            updates[const.CONF_CERTIFICATE_SHA256] = self._ksem_certificate
+                        return self.async_update_reload_and_abort(entry, data_updates=updates)
                     # Tokens are issued per meter: refused means another meter (or another
                     # server that wants a token). The user may have mistyped: ask again.
                     errors["base"] = "ksem_token_refused_here"

@@ -144,11 +144,22 @@ class SilenceWatchdog:
 class KsemClient:
     """Talks to one meter; the aiohttp session is injected and never closed here."""
 
-    def __init__(self, host: str, session: aiohttp.ClientSession, token: str | None = None) -> None:
-        """Bind to a meter; `host` is normalised (raises ValueError if unusable)."""
+    def __init__(
+        self,
+        host: str,
+        session: aiohttp.ClientSession,
+        token: str | None = None,
+        pinned_certificate: str | None = None,
+    ) -> None:
+        """Bind to a meter; `host` is normalised (raises ValueError if unusable).
+
+        `pinned_certificate` (SHA-256, hex) pins the meter's self-signed certificate for an https://
+        host: that certificate is trusted, and only it (docs/ksem.md#https-and-the-certificate).
+        """
         self.base_url = normalize_host(host)
         self.session = session
         self.token = token
+        self.pinned_certificate = pinned_certificate
         self._last_post = -MIN_POST_INTERVAL
         # Every request of the pairing and its answer, for the diagnostics (`request_token`).
         self.probes: list[Probe] = []
@@ -179,9 +190,6 @@ class KsemClient:
         With `fingerprint` (SHA-256 hex) the HTTPS peer must present exactly that certificate:
         the meter's self-signed one, trusted for this host only.
         """
-        tls: aiohttp.Fingerprint | bool = True
-        if fingerprint is not None:
-            tls = aiohttp.Fingerprint(bytes.fromhex(fingerprint))
         try:
             async with self.session.request(
                 method,
@@ -190,7 +198,7 @@ class KsemClient:
                 json=json,
                 timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT),
                 allow_redirects=False,
-                ssl=tls,
+                ssl=self._tls(fingerprint if base is not None else self.pinned_certificate),
             ) as response:
                 if response.status == HTTPStatus.TOO_MANY_REQUESTS:
                     raise KsemRateLimitError(_retry_after(response))
@@ -206,8 +214,15 @@ class KsemClient:
                     response.headers.get("WWW-Authenticate", ""),
                     response.headers.get("Location", ""),
                 )
+        except aiohttp.ServerFingerprintMismatch as err:
+            raise KsemCertificateChangedError(err.got.hex(), err.expected.hex()) from err
         except (TimeoutError, aiohttp.ClientError) as err:
             raise KsemConnectionError(f"Cannot reach {self.base_url}: {err!r}") from err
+
+    @staticmethod
+    def _tls(fingerprint: str | None) -> aiohttp.Fingerprint | bool:
+        """An HTTPS peer must present this certificate (a pin), or one an authority signed."""
+        return True if fingerprint is None else aiohttp.Fingerprint(bytes.fromhex(fingerprint))
 
     async def _get_authorized(self, path: str) -> Any:
         """GET with the token: map TQ's REST status codes (docs/ksem.md#status-codes)."""
@@ -409,6 +424,7 @@ class KsemClient:
             async with self.session.ws_connect(
                 self._ws_url(topic),
                 timeout=aiohttp.ClientWSTimeout(ws_receive=None, ws_close=REQUEST_TIMEOUT),
+                ssl=self._tls(self.pinned_certificate),
             ) as ws:
                 await ws.send_str(f"Bearer {self.token}")
                 async for gdr in _frames(ws, topic, watchdog):
@@ -422,6 +438,8 @@ class KsemClient:
             if err.status in _APP_MISSING:
                 raise KsemNotSupportedError("data-transfer app not available") from err
             raise KsemConnectionError(f"WebSocket upgrade failed: {err.status}") from err
+        except aiohttp.ServerFingerprintMismatch as err:
+            raise KsemCertificateChangedError(err.got.hex(), err.expected.hex()) from err
         except (TimeoutError, aiohttp.ClientError) as err:
             raise KsemConnectionError(f"WebSocket to {self.base_url} failed: {err!r}") from err
 
