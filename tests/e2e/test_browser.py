@@ -139,6 +139,8 @@ def test_add_ksem_through_the_ui(
     )
     token_name = pending[-1]["name"]
     expect(dialog.get_by_text(token_name, exact=True).first).to_be_visible()
+    # A unique name: its code in bold, so the right row is found among several tokens.
+    expect(dialog.locator("strong", has_text=token_name[-4:]).first).to_be_visible()
     # How the (centred) instructions read to the user.
     page.screenshot(path=ARTIFACTS / "test_add_ksem_through_the_ui-authorize.png")
 
@@ -421,12 +423,21 @@ def test_revoked_token_asks_to_pair_again(
     expect(dialog.get_by_text(token_name, exact=True).first).to_be_visible()
     dialog.get_by_role("button", name="Submit").click()
 
-    # A new token (same name) waits for authorization: the key icon in the meter's tab.
+    # A new token (a new name: its own code) waits for authorization: the key icon in the
+    # meter's tab, in the row the dialog names.
     expect(dialog.get_by_text("press the key icon")).to_be_visible()
-    meter.bring_to_front()
-    meter.get_by_role("button", name=f"Authorize {token_name}").last.click()
+    pending = wait_for(
+        "HA's new token request at the meter",
+        lambda: [t for t in sims.ksem_state()["tokens"] if t["state"] == "pending"],
+        10,
+    )
+    new_name = pending[-1]["name"]
+    assert new_name != token_name
+    expect(dialog.get_by_text(new_name, exact=True).first).to_be_visible()
+    meter.bring_to_front()  # its token list refreshes every 2 s
+    meter.get_by_role("button", name=f"Authorize {new_name}").last.click()
     meter.get_by_role("button", name="Confirm").click()
-    expect(meter.get_by_role("row", name=f"{token_name} api authorized")).to_have_count(1)
+    expect(meter.get_by_role("row", name=f"{new_name} api authorized")).to_have_count(1)
     meter.screenshot(path=ARTIFACTS / "test_revoked_token_asks_to_pair_again-meter.png")
 
     # Back in HA the flow finishes by itself and reloads the entry; nothing needs attention.
