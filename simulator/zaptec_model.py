@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import struct
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -43,6 +44,11 @@ class SimInstallation:
     roles: int = OWNER_ROLES
     max_current: float = 40.0
     available_current: tuple[float, float, float] = (32.0, 32.0, 32.0)
+    # "Message subscription" (Service Bus push); only rendered when on.
+    messaging_enabled: bool = False
+    three_to_one_phase_switch_current: float | None = 0.0  # None: not rendered (a Go 1 site)
+    # Refusals of the documented writes, one flag each (see ZaptecSimulator):
+    apm: bool = False  # Zaptec Sense/APM manages the current: installation update -> 527
 
     def to_json(self) -> dict[str, Any]:
         """Render like `GET /api/installation/{id}`."""
@@ -58,6 +64,11 @@ class SimInstallation:
             "InstallationType": 0,
             "NetworkType": 4,
             "MaxCurrent": self.max_current,
+            **(
+                {"ThreeToOnePhaseSwitchCurrent": self.three_to_one_phase_switch_current}
+                if self.three_to_one_phase_switch_current is not None
+                else {}
+            ),
             "AvailableCurrentPhase1": self.available_current[0],
             "AvailableCurrentPhase2": self.available_current[1],
             "AvailableCurrentPhase3": self.available_current[2],
@@ -73,7 +84,7 @@ class SimInstallation:
                 }
             ],
             "SupportGroup": {"Name": "Sim installer", "LogoBase64": "AAAA"},
-        }
+        } | ({"MessagingEnabled": True} if self.messaging_enabled else {})
 
 
 @dataclass
@@ -93,6 +104,15 @@ class SimCharger:
     auth_disabled: bool = False
     current_user: str = ""
     firmware: str = "4.1.0.1"
+    latest_firmware: str = "4.1.0.1"
+    final_stop: bool = False  # observation 718: paused by command 506
+    schedule_active: bool = False  # observation 763 set: resume (507) is refused
+    max_current: float = 32.0  # observations 510/511, set by POST /api/chargers/{id}/update
+    min_current: float = 6.0
+    resume_power_w: float = 7360.0  # what a resumed session draws
+    # Refusals, one flag each (see ZaptecSimulator):
+    externally_managed: bool = False  # an external load system: charger update -> 403
+    deauthorize_answers_500: bool = False  # 10001 executes, but answers HTTP 500
     updated: datetime = field(default_factory=lambda: datetime(2026, 1, 1, tzinfo=UTC))
 
     def effective_required(self, installation: SimInstallation) -> bool:
@@ -152,12 +172,16 @@ class SimCharger:
             507: f"{phase_current:.2f}",
             508: f"{phase_current:.2f}",
             509: f"{phase_current:.2f}",
+            510: f"{self.max_current:g}",
+            511: f"{self.min_current:g}",
             513: f"{self.power_w:.1f}",
             553: f"{self.session_kwh:.3f}",
             554: self.ocmf(),
             708: "16" if self.operating_mode in (2, 3) else "0",
             710: str(self.operating_mode),
+            718: "1" if self.final_stop else "0",
             722: self.current_user,
+            763: "2026-01-01T22:00:00Z" if self.schedule_active else None,
             854: "PilotTestResults: not parsed",  # an id the integration ignores
             908: self.firmware,
             911: self.firmware,
@@ -170,3 +194,41 @@ class SimCharger:
                 item["ValueAsString"] = value
             result.append(item)
         return result
+
+
+def observation_message(charger: SimCharger, item: dict[str, Any]) -> dict[str, Any]:
+    """A pushed observation: a state row plus the charger's serial and type, ISO time with Z."""
+    return {
+        "ChargerId": charger.id,
+        "DeviceId": charger.serial,
+        "DeviceType": charger.device_type,
+        "StateId": item["StateId"],
+        "Timestamp": item["Timestamp"] + "Z",
+        "ValueAsString": item.get("ValueAsString"),
+    }
+
+
+def nbfx_string(text: str) -> bytes:
+    """`text` as .NET binary XML (MC-NBFX) of a serialized string, as Zaptec's messages are.
+
+    `<string xmlns="http://schemas.microsoft.com/2003/10/Serialization/">text</string>`: a
+    ShortElement record, a ShortXmlnsAttribute, Chars8Text or Chars16Text (Chars32Text for
+    longer text), EndElement.
+    """
+    name, namespace = b"string", b"http://schemas.microsoft.com/2003/10/Serialization/"
+    data = text.encode()
+    if len(data) < 1 << 8:
+        chars = bytes([0x98, len(data)])
+    elif len(data) < 1 << 16:
+        chars = b"\x9a" + struct.pack("<H", len(data))
+    else:
+        chars = b"\x9c" + struct.pack("<I", len(data))
+    return (
+        bytes([0x40, len(name)])
+        + name
+        + bytes([0x08, len(namespace)])
+        + namespace
+        + chars
+        + data
+        + b"\x01"
+    )

@@ -36,7 +36,15 @@ from homeassistant.const import STATE_UNKNOWN
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 
-from bench.harness import STEP, Clock, Rows, set_up, zaptec_entry, zaptec_simulator
+from bench.harness import (
+    STEP,
+    Clock,
+    Rows,
+    set_up,
+    use_zaptec_simulator,
+    zaptec_entry,
+    zaptec_simulator,
+)
 from custom_components.ksem_zaptec.const import DOMAIN
 from custom_components.ksem_zaptec.zaptec import const as zaptec_const
 from custom_components.ksem_zaptec.zaptec.api import ClientTuning, ZaptecClient
@@ -96,7 +104,8 @@ async def test_simulated_hour(
     """One hour of polling on a stepped clock, counted by the simulator."""
     sim = zaptec_simulator(*SCENARIOS[name], rate_limit=NO_RATE_LIMIT)
     srv = await serve(sim.app)
-    await set_up(hass, zaptec_entry(sim, srv.url))
+    await use_zaptec_simulator(hass, srv.url)
+    await set_up(hass, zaptec_entry(sim))
     # Set-up counts the reads right after it (a large account's first state of every charger).
     await hass.async_block_till_done(wait_background_tasks=True)
     setup_requests = len(sim.requests)
@@ -191,7 +200,8 @@ async def test_freshness(
     charging, key = FRESHNESS[name]
     sim = zaptec_simulator(1, 1, charging, rate_limit=NO_RATE_LIMIT)
     srv = await serve(sim.app)
-    await set_up(hass, zaptec_entry(sim, srv.url))
+    await use_zaptec_simulator(hass, srv.url)
+    await set_up(hass, zaptec_entry(sim))
     charger = next(iter(sim.chargers.values()))
     entity_id = er.async_get(hass).async_get_entity_id("sensor", DOMAIN, f"{charger.id}_{key}")
     assert entity_id is not None
@@ -240,8 +250,9 @@ async def test_real_time_burst(hass: HomeAssistant, serve: Serve) -> None:
     # The real client limits; the simulator enforces Zaptec's 10 requests/s.
     sim = zaptec_simulator(10, 250, 50)
     srv = await serve(sim.app)
+    await use_zaptec_simulator(hass, srv.url)
     started = time.monotonic()
-    entry = await set_up(hass, zaptec_entry(sim, srv.url))
+    entry = await set_up(hass, zaptec_entry(sim))
     setup_seconds = time.monotonic() - started
     registry = er.async_get(hass)
     power = [

@@ -139,6 +139,8 @@ def test_add_ksem_through_the_ui(
     )
     token_name = pending[-1]["name"]
     expect(dialog.get_by_text(token_name, exact=True).first).to_be_visible()
+    # A unique name: its code in bold, so the right row is found among several tokens.
+    expect(dialog.locator("strong", has_text=token_name[-4:]).first).to_be_visible()
     # How the (centred) instructions read to the user.
     page.screenshot(path=ARTIFACTS / "test_add_ksem_through_the_ui-authorize.png")
 
@@ -421,12 +423,21 @@ def test_revoked_token_asks_to_pair_again(
     expect(dialog.get_by_text(token_name, exact=True).first).to_be_visible()
     dialog.get_by_role("button", name="Submit").click()
 
-    # A new token (same name) waits for authorization: the key icon in the meter's tab.
+    # A new token (a new name: its own code) waits for authorization: the key icon in the
+    # meter's tab, in the row the dialog names.
     expect(dialog.get_by_text("press the key icon")).to_be_visible()
-    meter.bring_to_front()
-    meter.get_by_role("button", name=f"Authorize {token_name}").last.click()
+    pending = wait_for(
+        "HA's new token request at the meter",
+        lambda: [t for t in sims.ksem_state()["tokens"] if t["state"] == "pending"],
+        10,
+    )
+    new_name = pending[-1]["name"]
+    assert new_name != token_name
+    expect(dialog.get_by_text(new_name, exact=True).first).to_be_visible()
+    meter.bring_to_front()  # its token list refreshes every 2 s
+    meter.get_by_role("button", name=f"Authorize {new_name}").last.click()
     meter.get_by_role("button", name="Confirm").click()
-    expect(meter.get_by_role("row", name=f"{token_name} api authorized")).to_have_count(1)
+    expect(meter.get_by_role("row", name=f"{new_name} api authorized")).to_have_count(1)
     meter.screenshot(path=ARTIFACTS / "test_revoked_token_asks_to_pair_again-meter.png")
 
     # Back in HA the flow finishes by itself and reloads the entry; nothing needs attention.
@@ -452,3 +463,105 @@ def _entity_ids(ha: HomeAssistant, entry_id: str) -> dict[str, str]:
         for e in ha.entity_registry()
         if e["config_entry_id"] == entry_id
     }
+
+
+# ---- 6. charging control -------------------------------------------------------------------
+
+
+def _commands_sent(sims: Simulators, charger_id: str, since: float) -> list[str]:
+    """The command ids the simulated cloud received for a charger after `since`."""
+    prefix = f"/api/chargers/{charger_id}/sendCommand/"
+    return [
+        r["path"].removeprefix(prefix)
+        for r in sims.zaptec_requests()
+        if r["time"] > since and r["method"] == "POST" and r["path"].startswith(prefix)
+    ]
+
+
+def test_pause_and_resume_from_the_device_page(
+    page: Page, ha: HomeAssistant, sims: Simulators, zaptec_entry: dict[str, Any]
+) -> None:
+    """A session runs; Stop on the charger's device page pauses it, Resume resumes it."""
+    garage = sims.zaptec_charger("Garage")
+    sims.set_zaptec_charger(
+        garage["id"], operating_mode=3, power_w=7400, final_stop=False, schedule_active=False
+    )
+    # Read the charging state at once (an idle charger is read every 10 min).
+    ha.call_service("homeassistant", "reload_config_entry", entry_id=zaptec_entry["entry_id"])
+    stop = _entity_id(ha, "button", f"{garage['id']}_stop_charging")
+    wait_for("Stop available", lambda: ha.state(stop)["state"] != "unavailable", 30, 0.5)
+    started = max((r["time"] for r in sims.zaptec_requests()), default=0.0)
+
+    page.goto(f"{ha.url}/config/devices/device/{_device_of(ha, stop)}")
+    expect(entity_row(page, "Charger mode")).to_contain_text(MODES["connected_charging"])
+    entity_row(page, "Stop charging").get_by_role("button", name="Press").click()
+    expect(entity_row(page, "Charger mode")).to_contain_text(MODES["connected_finished"])
+    assert _commands_sent(sims, garage["id"], started) == ["506"]
+
+    entity_row(page, "Resume charging").get_by_role("button", name="Press").click()
+    expect(entity_row(page, "Charger mode")).to_contain_text(MODES["connected_charging"])
+    assert _commands_sent(sims, garage["id"], started) == ["506", "507"]
+    # Resume is only offered while paused: unavailable again now.
+    resume = _entity_id(ha, "button", f"{garage['id']}_resume_charging")
+    wait_for("Resume unavailable", lambda: ha.state(resume)["state"] == "unavailable", 20, 0.5)
+
+
+def test_set_available_current_from_a_dashboard_card(
+    page: Page, ha: HomeAssistant, sims: Simulators, zaptec_entry: dict[str, Any]
+) -> None:
+    """The installation's available current typed into an entities card reaches the cloud."""
+    home = next(i for i in sims.zaptec_state()["installations"] if i["name"] == "Home")
+    current = _entity_id(ha, "number", f"{home['id']}_available_current")
+    # A fresh entry: its rate guard has sent nothing yet, so the change goes out at once.
+    ha.call_service("homeassistant", "reload_config_entry", entry_id=zaptec_entry["entry_id"])
+    wait_for("the number", lambda: ha.state(current)["state"] != "unavailable", 30, 0.5)
+    ha.ws(
+        {
+            "type": "lovelace/dashboards/create",
+            "url_path": "e2e-charging",
+            "title": "E2E charging",
+            "icon": "mdi:ev-station",
+            "show_in_sidebar": True,
+            "require_admin": False,
+            "mode": "storage",
+        },
+        {
+            "type": "lovelace/config/save",
+            "url_path": "e2e-charging",
+            "config": {
+                "views": [
+                    {
+                        "title": "Charging",
+                        "path": "charging",
+                        "cards": [
+                            {
+                                "type": "entities",
+                                "title": "Home",
+                                "entities": [{"entity": current, "name": "Home current"}],
+                            }
+                        ],
+                    }
+                ]
+            },
+        },
+    )
+    started = max((r["time"] for r in sims.zaptec_requests()), default=0.0)
+    page.goto(f"{ha.url}/")
+    page.get_by_role("link", name="E2E charging").click()
+    page.wait_for_url("**/e2e-charging/**")
+    field = entity_row(page, "Home current").get_by_role("spinbutton")
+    expect(field).to_have_value(re.compile(r"^\d+(\.0)?$"))
+    field.fill("13")
+    field.press("Enter")
+
+    def update_sent() -> list[dict[str, Any]]:
+        return [
+            r
+            for r in sims.zaptec_requests()
+            if r["time"] > started and r["path"] == f"/api/installation/{home['id']}/update"
+        ]
+
+    updates = wait_for("the installation update", update_sent, 20, 0.5)
+    assert updates[0]["body"] == {"AvailableCurrent": 13.0}
+    wait_for("the state", lambda: ha.state(current)["state"] == "13.0", 20, 0.5)
+    expect(field).to_have_value(re.compile(r"^13(\.0)?$"))

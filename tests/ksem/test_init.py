@@ -278,6 +278,26 @@ async def test_diagnostics(
     assert diagnostics == snapshot(exclude=props("timestamp"))
 
 
+async def test_diagnostics_say_what_the_pairing_found(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    ksem: RunningKsem,
+    ksem_entry: MockConfigEntry,
+) -> None:
+    """The meter's answer to each pairing request is in the file; the pinned certificate not."""
+    probes = ["GET http /api/access-token/token 405", "POST http /api/access-token/token 200"]
+    ksem_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        ksem_entry,
+        data={**ksem_entry.data, "pairing_probes": probes, "certificate_sha256": "ab" * 32},
+    )
+    await setup_polling_entry(hass, ksem, ksem_entry)
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, ksem_entry)
+    assert diagnostics["entry"]["data"]["pairing_probes"] == probes
+    assert diagnostics["entry"]["data"]["certificate_sha256"] == "**REDACTED**"
+    assert "ab" * 32 not in str(diagnostics)
+
+
 async def test_device_diagnostics(
     hass: HomeAssistant,
     hass_client: ClientSessionGenerator,
@@ -305,3 +325,19 @@ async def test_meter_without_mac_has_no_network_connection(
     [device] = dr.async_entries_for_config_entry(device_registry, ksem_entry.entry_id)
     assert device.connections == set()
     assert device.sw_version is not None
+
+
+async def test_meter_keyed_by_mac_shows_no_serial_number(
+    hass: HomeAssistant,
+    ksem: RunningKsem,
+    ksem_entry: MockConfigEntry,
+    device_registry: dr.DeviceRegistry,
+) -> None:
+    """An entry the pairing could only key by the DHCP MAC address: no fake serial number."""
+    ksem_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(ksem_entry, unique_id="00:50:c2:11:22:33")
+    await setup_entry(hass, ksem_entry)
+    [device] = dr.async_entries_for_config_entry(device_registry, ksem_entry.entry_id)
+    assert device.identifiers == {(DOMAIN, "00:50:c2:11:22:33")}
+    assert device.serial_number is None
+    assert device.connections == {(dr.CONNECTION_NETWORK_MAC, "00:50:c2:11:22:33")}

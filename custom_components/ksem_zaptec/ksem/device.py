@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 from homeassistant.helpers.device_registry import CONNECTION_NETWORK_MAC, DeviceInfo, format_mac
 
 from ..const import DOMAIN
 from .const import MANUFACTURER, MODEL
 from .coordinator import KsemCoordinator
+
+_MAC = re.compile(r"(?:[0-9a-f]{2}:){5}[0-9a-f]{2}")  # as format_mac writes it
 
 
 def ksem_device_info(coordinator: KsemCoordinator) -> DeviceInfo:
@@ -18,9 +22,11 @@ def ksem_device_info(coordinator: KsemCoordinator) -> DeviceInfo:
         manufacturer=MANUFACTURER,
         model=MODEL,
         name=entry.title,
-        serial_number=serial,
         configuration_url=coordinator.client.web_ui_url,
     )
+    # An entry keyed by the DHCP MAC address (no serial was readable) shows no serial number.
+    if not _MAC.fullmatch(serial):
+        info["serial_number"] = serial
     if (device := coordinator.device) is not None:
         info["sw_version"] = device.firmware_version
         info["hw_version"] = device.device_type

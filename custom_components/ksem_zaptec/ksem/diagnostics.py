@@ -1,6 +1,8 @@
 """Diagnostics of a KSEM entry: entry, device, connection mode and the last reading.
 
-The token, the serial and network identifiers are redacted.
+The token, the serial and network identifiers are redacted. The entry's data keep what the
+meter answered to each request of the pairing (`pairing_probes`, docs/ksem.md#token-route):
+that is how one user's file settles where a real meter issues tokens.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ TO_REDACT = {
     "token_id",
     "identifiers",
     "serial_number",
+    "certificate_sha256",
 }
 
 

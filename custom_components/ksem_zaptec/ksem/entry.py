@@ -8,6 +8,7 @@ from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
 from .api import KsemClient
+from .const import CONF_CERTIFICATE_SHA256
 from .coordinator import KsemConfigEntry, KsemCoordinator, KsemRuntimeData
 from .repairs import (
     async_check_token_expiry,
@@ -21,7 +22,10 @@ PLATFORMS: list[Platform] = [Platform.SENSOR]
 async def async_setup_entry(hass: HomeAssistant, entry: KsemConfigEntry) -> bool:
     """Connect to the meter, read it once, start the push stream, add the sensors."""
     client = KsemClient(
-        entry.data[CONF_HOST], async_get_clientsession(hass), entry.data[CONF_TOKEN]
+        entry.data[CONF_HOST],
+        async_get_clientsession(hass),
+        entry.data[CONF_TOKEN],
+        entry.data.get(CONF_CERTIFICATE_SHA256),
     )
     coordinator = KsemCoordinator(hass, entry, client)
     await coordinator.async_config_entry_first_refresh()

@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Final
 
-CONF_API_URL: Final = "api_url"
-# The development instance points the integration at the simulator through this variable;
-# it is read once, when an entry is created, and stored in the entry (never a form field).
-ENV_API_URL: Final = "KSEM_ZAPTEC_ZAPTEC_URL"
+# `ksem_zaptec: zaptec_api_url: <url>` in configuration.yaml points every Zaptec entry at
+# another cloud: the development instance and the tests use it for the simulator. Users never
+# need it (no form field, nothing stored in the entry).
+CONF_ZAPTEC_API_URL: Final = "zaptec_api_url"
+# Entries made before 0.2 stored the URL in their data; the migration to 1.2 drops it.
+LEGACY_CONF_API_URL: Final = "api_url"
 
 # Charger state (`/api/chargers/{id}/state`, served from a 15 s cache by Zaptec):
 STATE_TICK: Final = timedelta(seconds=15)  # how often the scheduler looks for due chargers
@@ -27,6 +29,14 @@ LIST_INTERVAL: Final = timedelta(seconds=165)
 # After a write the cloud caches state for up to 15 s: read the charger again after that.
 STATE_AFTER_WRITE: Final = timedelta(seconds=16)
 
+# Push (Service Bus): while an installation's push connection is up, its chargers' state is
+# read only this often, to reconcile what push does not carry (docs/zaptec.md, "Push").
+PUSH_RECONCILE_INTERVAL: Final = timedelta(minutes=10)
+# Push not available for an installation (no subscription, 403): ask again this much later.
+PUSH_RECHECK_INTERVAL: Final = timedelta(hours=6)
+# Test brokers only: trust this CA file and connect to the connection details' Host:Port.
+ENV_SERVICEBUS_CA: Final = "KSEM_ZAPTEC_SERVICEBUS_CA"
+
 # Installation and charger details (authorization flags, roles, currents):
 DETAILS_INTERVAL: Final = timedelta(minutes=15)
 # `GET /api/installation` (finds added and removed installations); the known installations'
@@ -35,6 +45,14 @@ INSTALLATION_LIST_INTERVAL: Final = timedelta(hours=1)
 # `/api/chargers/{id}` (the charger's own authorization flag, Pro/Home with a switch only):
 CHARGER_DETAIL_INTERVAL: Final = timedelta(hours=1)
 MAX_CHARGER_DETAILS_PER_REFRESH: Final = 25
+# Firmware versions (`/api/chargerFirmware/installation/{id}`): once a day, like other clients.
+FIRMWARE_INTERVAL: Final = timedelta(hours=24)
+# After an upgrade command the firmware list is read again this much later (the charger
+# downloads and installs first); the update entity shows "installing" until then.
+FIRMWARE_AFTER_UPGRADE: Final = timedelta(minutes=15)
+# Zaptec asks integrators to change an installation's available current at most about every
+# 15 minutes: changes in between are coalesced (the last value wins) and applied then.
+AVAILABLE_CURRENT_INTERVAL: Final = timedelta(minutes=15)
 # Unloading the entry waits this long for a write in flight before cancelling it, seconds.
 WRITE_UNLOAD_TIMEOUT: Final = 20.0
 
@@ -47,3 +65,5 @@ USER_AGENT: Final = "ksem_zaptec/0.1.0 (+https://github.com/ksem-zaptec/ha-ksem-
 
 # Repair issue raised when the account's role cannot change an installation's settings.
 ISSUE_INSUFFICIENT_ROLE: Final = "zaptec_insufficient_role"
+# Raised when Zaptec refuses an installation's current change because Sense/APM manages it.
+ISSUE_MANAGED_BY_APM: Final = "zaptec_managed_by_apm"

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_PASSWORD, CONF_USERNAME
@@ -26,8 +26,10 @@ from ..const import DOMAIN, LOGGER
 from ..errors import update_errors
 from . import const
 from .api import (
+    DEFAULT_BASE_URL,
     AuthenticationType,
     Charger,
+    ChargerFirmware,
     ChargerState,
     DeviceType,
     Installation,
@@ -40,20 +42,29 @@ from .api import (
     ZaptecForbiddenError,
     ZaptecNotFoundError,
 )
-from .const import CONF_API_URL
+from .api.models import StateValue
+from .api.push import PushObservation
 from .errors import map_update_error
+
+if TYPE_CHECKING:
+    from .current_limit import AvailableCurrentLimiter
+    from .push import PushSupervisor
 
 _PRIVILEGED = UserRole.OWNER | UserRole.MAINTAINER
 _ACTIVE_MODES = {OperatingMode.CONNECTED_REQUESTING, OperatingMode.CONNECTED_CHARGING}
 
 
-def create_client(hass: HomeAssistant, username: str, password: str, api_url: str) -> ZaptecClient:
+# The cloud's URL when configuration.yaml names another one (see const.CONF_ZAPTEC_API_URL).
+API_URL: HassKey[str] = HassKey(f"{DOMAIN}_zaptec_api_url")
+
+
+def create_client(hass: HomeAssistant, username: str, password: str) -> ZaptecClient:
     """A client on Home Assistant's shared session (the config flow uses it too)."""
     return ZaptecClient(
         async_get_clientsession(hass),
         username,
         password,
-        base_url=api_url,
+        base_url=hass.data.get(API_URL, DEFAULT_BASE_URL),
         user_agent=const.USER_AGENT,
     )
 
@@ -75,19 +86,18 @@ def hand_over_client(hass: HomeAssistant, unique_id: str, client: ZaptecClient) 
 
 
 def entry_client(hass: HomeAssistant, entry: ConfigEntry) -> ZaptecClient:
-    """The entry's client; a new one when its credentials or URL changed.
+    """The entry's client; a new one when its credentials changed.
 
     A client handed over by the config flow for the same credentials comes first: its token
     is still good, so the set-up does not log in again.
     """
     clients = hass.data.setdefault(_CLIENTS, {})
     username, password = entry.data[CONF_USERNAME], entry.data[CONF_PASSWORD]
-    api_url = entry.data[CONF_API_URL]
     client = clients.get(entry.entry_id)
-    if client is None or not client.uses(username, password, api_url):
+    if client is None or not client.uses(username, password):
         handed = hass.data.get(_FLOW_CLIENTS, {}).pop(entry.unique_id or "", None)
-        if handed is None or not handed.uses(username, password, api_url):
-            handed = create_client(hass, username, password, api_url)
+        if handed is None or not handed.uses(username, password):
+            handed = create_client(hass, username, password)
         client = clients[entry.entry_id] = handed
     return client
 
@@ -127,6 +137,9 @@ class ZaptecRuntimeData:
     client: ZaptecClient
     details: ZaptecDetailsCoordinator
     state: ZaptecStateCoordinator
+    firmware: ZaptecFirmwareCoordinator
+    limiter: AvailableCurrentLimiter
+    push: PushSupervisor | None = None
 
 
 type ZaptecConfigEntry = ConfigEntry[ZaptecRuntimeData]
@@ -458,6 +471,9 @@ class ZaptecStateCoordinator(DataUpdateCoordinator[dict[str, ChargerState]]):
         self._list_failures = 0
         self.list_error: str | None = None
         self._started = False
+        # Installations whose push connection is up: their chargers are polled only as a
+        # slow reconciliation (zaptec/push.py sets this through async_set_push).
+        self.pushed: set[str] = set()
 
     def interval_for(
         self, charger_id: str, mode: int | None, now: datetime, listed_mode: int | None = None
@@ -490,8 +506,44 @@ class ZaptecStateCoordinator(DataUpdateCoordinator[dict[str, ChargerState]]):
         if interval is not None:
             return interval
         if charger.operating_mode in _ACTIVE_MODES:
-            return const.STATE_INTERVAL_ACTIVE
-        return const.STATE_INTERVAL_IDLE
+            return self._with_push(charger.id, const.STATE_INTERVAL_ACTIVE)
+        return self._with_push(charger.id, const.STATE_INTERVAL_IDLE)
+
+    def _with_push(self, charger_id: str, interval: timedelta) -> timedelta:
+        """While push delivers a charger's changes, polling is only a slow reconciliation."""
+        charger = self.details.data.chargers.get(charger_id) if self.details.data else None
+        if charger is not None and charger.installation_id in self.pushed:
+            return max(interval, const.PUSH_RECONCILE_INTERVAL)
+        return interval
+
+    @callback
+    def async_set_push(self, installation_id: str, connected: bool) -> None:
+        """Push of an installation came up or went down; when down, poll its chargers now."""
+        if connected:
+            self.pushed.add(installation_id)
+            return
+        self.pushed.discard(installation_id)
+        now = dt_util.utcnow()
+        for charger in self.details.data.chargers.values():
+            if charger.installation_id == installation_id and charger.id not in self.failed:
+                self._due[charger.id] = min(self._due.get(charger.id, now), now)
+
+    @callback
+    def async_apply_push(self, pushed: PushObservation) -> None:
+        """A pushed observation changes the charger's state like a read would.
+
+        Listeners are told directly: async_set_updated_data would postpone the polling tick
+        with every message, and a busy charger would starve the reconciliation.
+        """
+        charger_id = pushed.charger_id
+        if pushed.observation is None or charger_id not in self.details.data.chargers:
+            return
+        current = dict(self.data or {})
+        old = current.get(charger_id) or ChargerState(charger_id)
+        value = StateValue(pushed.value, pushed.timestamp)
+        current[charger_id] = old.with_value(pushed.observation, value)
+        self.data = current
+        self.async_update_listeners()
 
     def is_available(self, charger_id: str) -> bool:
         """False while the charger's last read failed or its state is no longer fresh."""
@@ -503,6 +555,18 @@ class ZaptecStateCoordinator(DataUpdateCoordinator[dict[str, ChargerState]]):
         when = dt_util.utcnow() + max(delay, const.STATE_INTERVAL_MIN)
         for charger_id in charger_ids:
             self._due[charger_id] = min(self._due.get(charger_id, when), when)
+
+    @callback
+    def async_set_charger_state(self, state: ChargerState) -> None:
+        """Show a charger's state as just read after a command (its next read follows it)."""
+        chargers = self.details.data.chargers
+        if state.charger_id not in chargers:
+            return
+        now = dt_util.utcnow()
+        current = {cid: s for cid, s in (self.data or {}).items() if cid in chargers}
+        self._take(state.charger_id, state, current, now)
+        self._update_availability(chargers, now)
+        self.async_set_updated_data(current)
 
     def failure_backoff(self) -> None:
         """The state update fails only on a refused login: the tick stays as it is."""
@@ -618,8 +682,8 @@ class ZaptecStateCoordinator(DataUpdateCoordinator[dict[str, ChargerState]]):
             if mode is None:
                 mode = charger.operating_mode
             listed_mode = self._listed.get(charger_id, (None, None))[0]
-            interval = self._interval[charger_id] = self.interval_for(
-                charger_id, mode, now, listed_mode
+            interval = self._interval[charger_id] = self._with_push(
+                charger_id, self.interval_for(charger_id, mode, now, listed_mode)
             )
             wait = interval
             if recheck and listed_mode not in (None, result.operating_mode):
@@ -685,3 +749,59 @@ class ZaptecStateCoordinator(DataUpdateCoordinator[dict[str, ChargerState]]):
             self.unavailable = frozen
             # The data may not change (always_update=False): availability alone must show.
             self.async_update_listeners()
+
+
+class ZaptecFirmwareCoordinator(DataUpdateCoordinator[dict[str, ChargerFirmware]]):
+    """Installed and available firmware per charger, read once a day per installation.
+
+    Only installations where the account is Owner or Service (a User is refused). A failed
+    read keeps the last values and is tried again on a backoff of 1, 2, 4, 8, 10 minutes.
+    """
+
+    config_entry: ZaptecConfigEntry
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: ZaptecConfigEntry,
+        client: ZaptecClient,
+        details: ZaptecDetailsCoordinator,
+    ) -> None:
+        """One per account."""
+        super().__init__(
+            hass,
+            LOGGER,
+            config_entry=entry,
+            name=f"Zaptec firmware {entry.title}",
+            update_interval=const.FIRMWARE_INTERVAL,
+        )
+        self.client = client
+        self.details = details
+        self._failures = 0
+
+    def failure_backoff(self) -> float:
+        """After a failed read: 1, 2, 4, 8, 10 minutes (never the whole day)."""
+        self._failures += 1
+        return fault_backoff(self._failures, timedelta(0)).total_seconds()
+
+    @update_errors(map_update_error)
+    async def _async_update_data(self) -> dict[str, ChargerFirmware]:
+        firmware = dict(self.data or {})
+        for installation in self.details.data.installations.values():
+            if not has_write_role(installation.roles):
+                continue
+            try:
+                items = await self.client.get_charger_firmware(installation.id)
+            except ZaptecForbiddenError:
+                continue  # the role changed since the details were read: the next day
+            firmware.update((item.charger_id, item) for item in items)
+        self._failures = 0
+        return {cid: item for cid, item in firmware.items() if cid in self.details.data.chargers}
+
+    @callback
+    def async_read_later(self, delay: timedelta) -> None:
+        """Read the firmware list again after `delay` (an upgrade was started)."""
+        self.config_entry.async_on_unload(async_call_later(self.hass, delay, self._read_later))
+
+    async def _read_later(self, _now: datetime) -> None:
+        await self.async_refresh()

@@ -15,6 +15,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final, Self
 
+from cryptography import x509
+from cryptography.x509.oid import NameOID
+
 from .exceptions import KsemInvalidTokenError, KsemProtocolError
 
 # ---- Plausibility limits -------------------------------------------------------------------
@@ -369,3 +372,14 @@ class TokenInfo:
             token_id=_text(claims.get("jti")),
             role=_text(claims.get("role")),
         )
+
+
+def certificate_common_name(der: bytes) -> str | None:
+    """The subject's common name of a DER certificate; None if absent or unreadable."""
+    try:
+        names = x509.load_der_x509_certificate(der).subject.get_attributes_for_oid(
+            NameOID.COMMON_NAME
+        )
+    except ValueError:
+        return None
+    return next((name.value for name in names if isinstance(name.value, str)), None)

@@ -21,14 +21,24 @@ from .budget import RequestBudget
 from .exceptions import (
     ZaptecAuthenticationError,
     ZaptecConnectionError,
+    ZaptecExternallyManagedError,
     ZaptecForbiddenError,
     ZaptecNotFoundError,
+    ZaptecNotSupportedError,
     ZaptecProtocolError,
     ZaptecRateLimitError,
     ZaptecResponseError,
     ZaptecWriteNotConfirmedError,
 )
-from .models import Charger, ChargerState, Installation
+from .models import (
+    Charger,
+    ChargerCommand,
+    ChargerFirmware,
+    ChargerState,
+    CommandResult,
+    Installation,
+)
+from .push import PushCredentials
 
 DEFAULT_BASE_URL: Final = "https://api.zaptec.com"
 PAGE_SIZE: Final = 100  # the most Zaptec serves per page since 2025-03
@@ -40,6 +50,12 @@ _MIN_EXPIRES_IN: Final = 60.0
 _MAX_EXPIRES_IN: Final = 86400.0
 _DELTA_SECONDS: Final = re.compile(r"\s*\d+(\.\d+)?\s*")
 _MAX_RETRY_AFTER: Final = 86400.0
+# `ErrorCodes` of `/api/constants` that the documented writes decode (docs/zaptec.md#commands).
+CODE_NOT_SUPPORTED: Final = 527  # e.g. "Cannot update installation when using APM"
+CODE_COMMAND_REJECTED: Final = 528  # the command would change nothing in this state
+# What deauthorize-and-stop's HTTP 500 carries while it still executes: nothing more specific.
+_UNKNOWN_FAILURE_CODES: Final = frozenset({None, 500, 505})
+_CURRENT_TOLERANCE: Final = 0.05  # A; a read-back within this shows the value written
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,13 +184,9 @@ class ZaptecClient:
         self._pause_rate_limited = False
         self._probing = False  # the one request sent after a pause is under way
 
-    def uses(self, username: str, password: str, base_url: str) -> bool:
-        """True when this client was made for these credentials and this cloud."""
-        return (username, password, base_url.rstrip("/")) == (
-            self._username,
-            self._password,
-            self._base_url,
-        )
+    def uses(self, username: str, password: str) -> bool:
+        """True when this client was made for these credentials."""
+        return (username, password) == (self._username, self._password)
 
     # -- authentication -------------------------------------------------------------------
 
@@ -387,6 +399,14 @@ class ZaptecClient:
             charger_id, await self.request("GET", f"/api/chargers/{charger_id}/state")
         )
 
+    async def get_messaging_details(self, installation_id: str) -> PushCredentials:
+        """Service Bus credentials of an installation's message subscription (push)."""
+        return PushCredentials.from_api(
+            await self.request(
+                "GET", f"/api/installation/{installation_id}/messagingConnectionDetails"
+            )
+        )
+
     # -- undocumented writes (paths and bodies in portal_writes.py) ------------------------
 
     async def set_installation_authorization_required(
@@ -427,3 +447,118 @@ class ZaptecClient:
         if shows(value):
             return value
         raise ZaptecWriteNotConfirmedError(f"Wrote {wanted}, but the cloud still shows {value}")
+
+    # -- documented writes (Owner or Service role; docs/zaptec.md#control) ------------------
+
+    async def _documented_write(self, path: str, body: Any = None) -> None:
+        """POST a documented write; code 527 raises ZaptecNotSupportedError."""
+        try:
+            await self.request("POST", path, json_body=body)
+        except ZaptecResponseError as err:
+            if err.code == CODE_NOT_SUPPORTED and not isinstance(err, ZaptecForbiddenError):
+                raise ZaptecNotSupportedError(err.status, err.code, err.details, path) from err
+            raise
+
+    async def send_command(self, charger_id: str, command: ChargerCommand) -> CommandResult:
+        """Send a charger command; 528 is NOTHING_TO_DO, not an error.
+
+        Deauthorize-and-stop is known to answer HTTP 500 while it executes: that is
+        UNCONFIRMED, and the caller reads the charger's state to know.
+        """
+        path = f"/api/chargers/{charger_id}/sendCommand/{int(command)}"
+        try:
+            await self._documented_write(path)
+        except ZaptecResponseError as err:
+            if err.code == CODE_COMMAND_REJECTED:
+                return CommandResult.NOTHING_TO_DO
+            if (
+                command is ChargerCommand.DEAUTHORIZE_AND_STOP
+                and err.status == 500  # noqa: PLR2004
+                and err.code in _UNKNOWN_FAILURE_CODES
+            ):
+                return CommandResult.UNCONFIRMED
+            raise
+        return CommandResult.SENT
+
+    async def set_charger_currents(
+        self, charger_id: str, *, minimum: float | None = None, maximum: float | None = None
+    ) -> None:
+        """Set the charger's min and/or max charge current (A); 403: externally managed.
+
+        Not read back here: the charger state that shows it is cached for 15 s by Zaptec.
+        """
+        body: dict[str, float] = {}
+        if minimum is not None:
+            body["minChargeCurrent"] = _current(minimum)
+        if maximum is not None:
+            body["maxChargeCurrent"] = _current(maximum)
+        if not body:
+            raise ValueError("Nothing to set")
+        path = f"/api/chargers/{charger_id}/update"
+        try:
+            await self._documented_write(path, body)
+        except ZaptecForbiddenError as err:
+            raise ZaptecExternallyManagedError(err.status, err.code, err.details, path) from err
+
+    async def set_available_current(
+        self, installation_id: str, phases: tuple[float, float, float]
+    ) -> Installation:
+        """Set the installation's available current per phase; returns it as read back.
+
+        Three equal values are sent as `AvailableCurrent` (all phases), others per phase
+        (all three: a phase left out would be reset to its default).
+        """
+        wanted = tuple(_current(value) for value in phases)
+        if wanted[0] == wanted[1] == wanted[2]:
+            body: dict[str, float] = {"AvailableCurrent": wanted[0]}
+        else:
+            body = {f"AvailableCurrentPhase{n}": value for n, value in enumerate(wanted, 1)}
+        await self._documented_write(f"/api/installation/{installation_id}/update", body)
+
+        def shows(installation: Installation) -> bool:
+            read = (
+                installation.available_current_phase1,
+                installation.available_current_phase2,
+                installation.available_current_phase3,
+            )
+            return all(_same_current(got, want) for got, want in zip(read, wanted, strict=True))
+
+        return await self._confirm(
+            lambda: self.get_installation(installation_id),
+            shows,
+            f"installation {installation_id}: available current {wanted}",
+        )
+
+    async def set_three_to_one_phase_switch_current(
+        self, installation_id: str, current: float
+    ) -> Installation:
+        """Set the 3-to-1-phase switch current (0 = always 3-phase, 32 = always 1-phase)."""
+        wanted = _current(current)
+        await self._documented_write(
+            f"/api/installation/{installation_id}/update",
+            {"ThreeToOnePhaseSwitchCurrent": wanted},
+        )
+        return await self._confirm(
+            lambda: self.get_installation(installation_id),
+            lambda i: _same_current(i.three_to_one_phase_switch_current, wanted),
+            f"installation {installation_id}: 3-to-1-phase switch current {wanted}",
+        )
+
+    async def get_charger_firmware(self, installation_id: str) -> list[ChargerFirmware]:
+        """Installed and available firmware of the installation's chargers."""
+        return ChargerFirmware.list_from_api(
+            await self.request("GET", f"/api/chargerFirmware/installation/{installation_id}")
+        )
+
+
+def _current(value: float) -> float:
+    """A current to send: a finite, non-negative number of amperes."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ValueError(f"Not a current: {value!r}")
+    if value < 0:
+        raise ValueError(f"Negative current: {value!r}")
+    return float(value)
+
+
+def _same_current(read: float | None, wanted: float) -> bool:
+    return read is not None and abs(read - wanted) <= _CURRENT_TOLERANCE
