@@ -237,6 +237,12 @@ async def test_150_chargers_across_pages_are_spread(
     await hass.async_block_till_done(wait_background_tasks=True)
     assert sum(state_reads(zaptec_sim).values()) == 152
     assert len(charger_details(zaptec_sim)) == 25
+    # The firmware list (once a day) waits for all of that too.
+    paths = [r.path for r in sim.requests]
+    firmware = [i for i, p in enumerate(paths) if p.startswith("/api/chargerFirmware/")]
+    last_state = max(i for i, p in enumerate(paths) if p.endswith("/state"))
+    assert firmware
+    assert min(firmware) > last_state
     switches = hass.states.async_entity_ids("switch")
     shown = [hass.states.get(e).state for e in switches if e.startswith("switch.car_park_")]
     assert shown.count("on") == 1 + 25  # the installation and 25 chargers
