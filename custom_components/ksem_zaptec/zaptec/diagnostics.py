@@ -44,8 +44,13 @@ TO_REDACT = {
     "WebhooksSessionStartUrl",
     "WebhooksSessionEndUrl",
 }
-# Who authorized the session (RFID tag or user id) and the signed meter record (meter serial).
-_PRIVATE_OBSERVATIONS = {Observation.CHARGER_CURRENT_USER_UUID, Observation.SIGNED_METER_VALUE}
+# Who authorized the session (RFID tag or user id), the signed meter record (meter serial) and
+# the last completed session (its authentication code and signed record).
+_PRIVATE_OBSERVATIONS = {
+    Observation.CHARGER_CURRENT_USER_UUID,
+    Observation.SIGNED_METER_VALUE,
+    Observation.COMPLETED_SESSION,
+}
 
 
 def _entry(entry: ZaptecConfigEntry) -> dict[str, Any]:
