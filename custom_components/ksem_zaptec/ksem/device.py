@@ -1,7 +1,10 @@
-"""Device info of a KSEM (the entity base class is the shared `KsemZaptecEntity`)."""
+"""Device info of a KSEM and of the home battery it reports (entities: `KsemZaptecEntity`)."""
 
 from __future__ import annotations
 
+from typing import Any, cast
+
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.device_registry import CONNECTION_NETWORK_MAC, DeviceInfo, format_mac
 
 from ..const import DOMAIN
@@ -27,3 +30,27 @@ def ksem_device_info(coordinator: KsemCoordinator) -> DeviceInfo:
         if device.mac:
             info["connections"] = {(CONNECTION_NETWORK_MAC, format_mac(device.mac))}
     return info
+
+
+def home_battery_device_info(coordinator: KsemCoordinator) -> DeviceInfo:
+    """The home battery of the meter's energy flow, as its own device linked to the meter.
+
+    Its state of charge would otherwise show in the meter's device header as the meter's own
+    battery. The meter does not say which battery it is: no manufacturer or model.
+    """
+    serial = str(coordinator.config_entry.unique_id)
+    info: dict[str, Any] = {
+        "identifiers": {(DOMAIN, f"{serial}_home_battery")},
+        "translation_key": "home_battery",
+    }
+    # Home Assistant 2026.10 links by device id (`via_device` is deprecated there); older
+    # versions know only `via_device`. The meter's device is registered before the sensors.
+    if "via_device_id" in DeviceInfo.__annotations__:
+        registry = dr.async_get(coordinator.hass)
+        entry_id = coordinator.config_entry.entry_id
+        for device in dr.async_entries_for_config_entry(registry, entry_id):
+            if (DOMAIN, serial) in device.identifiers:
+                info["via_device_id"] = device.id
+    else:
+        info["via_device"] = (DOMAIN, serial)
+    return cast("DeviceInfo", info)
