@@ -11,6 +11,10 @@ from ..const import DOMAIN
 from .const import MANUFACTURER, MODEL
 from .coordinator import KsemCoordinator
 
+# HA 2026.8 replaced `via_device` (identifier) by `via_device_id` (registry id); the minimum
+# supported HA (2026.3) only knows the first one (as in zaptec/devices.py).
+_HAS_VIA_DEVICE_ID = "via_device_id" in DeviceInfo.__annotations__
+
 
 def ksem_device_info(coordinator: KsemCoordinator) -> DeviceInfo:
     """KOSTAL Smart Energy Meter: serial, firmware, MAC connection, link to its web UI."""
@@ -36,21 +40,22 @@ def home_battery_device_info(coordinator: KsemCoordinator) -> DeviceInfo:
     """The home battery of the meter's energy flow, as its own device linked to the meter.
 
     Its state of charge would otherwise show in the meter's device header as the meter's own
-    battery. The meter does not say which battery it is: no manufacturer or model.
+    battery. The meter does not say which battery it is: no manufacturer or model. The meter's
+    device is registered before the sensors (entry.py), so the link can name it.
     """
     serial = str(coordinator.config_entry.unique_id)
     info: dict[str, Any] = {
         "identifiers": {(DOMAIN, f"{serial}_home_battery")},
         "translation_key": "home_battery",
     }
-    # Home Assistant 2026.10 links by device id (`via_device` is deprecated there); older
-    # versions know only `via_device`. The meter's device is registered before the sensors.
-    if "via_device_id" in DeviceInfo.__annotations__:
-        registry = dr.async_get(coordinator.hass)
-        entry_id = coordinator.config_entry.entry_id
-        for device in dr.async_entries_for_config_entry(registry, entry_id):
-            if (DOMAIN, serial) in device.identifiers:
-                info["via_device_id"] = device.id
-    else:
-        info["via_device"] = (DOMAIN, serial)
+    registry = dr.async_get(coordinator.hass)
+    for device in dr.async_entries_for_config_entry(registry, coordinator.config_entry.entry_id):
+        if (DOMAIN, serial) in device.identifiers:
+            info.update(_via(device))
     return cast("DeviceInfo", info)
+
+
+def _via(parent: dr.DeviceEntry) -> dict[str, Any]:
+    if _HAS_VIA_DEVICE_ID:
+        return {"via_device_id": parent.id}
+    return {"via_device": next(iter(parent.identifiers))}  # pragma: no cover - HA < 2026.8
