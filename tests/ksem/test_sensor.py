@@ -12,6 +12,7 @@ from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import HomeAssistant, State
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
+from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     mock_restore_cache_with_extra_data,
@@ -299,3 +300,30 @@ async def test_integrated_energy_goes_on_from_the_restored_total(
     assert _kwh(hass, PV_ENERGY) >= 1234.5
     await wait_until(lambda: _kwh(hass, PV_ENERGY) > 1234.5)
     assert _kwh(hass, PV_ENERGY) < 1234.6
+
+
+async def test_energy_follows_the_frames_own_timestamps(
+    hass: HomeAssistant, ksem: RunningKsem, ksem_entry: MockConfigEntry
+) -> None:
+    """The meter's clock, not the arrival time, is what is integrated over.
+
+    Here the meter stamps each frame 60 s after the previous one (20 frames a second): every
+    frame is a gap longer than 5 s, so nothing is bridged and nothing integrated. Then 2 s
+    apart: 3.6 kW for 2 s per frame, far more than real time alone could give.
+    """
+    ticks = iter(range(10**6))
+    step = [60.0]
+    base = dt_util.utcnow().timestamp()
+    ksem.sim.energy_flow_clock = lambda: base + next(ticks) * step[0]
+    ksem.sim.energy_flow.update(pvPowerTotal=3_600_000)
+    await _pushing_entry(hass, ksem_entry)
+    await asyncio.sleep(0.5)  # about 10 frames
+    await wait_for_state(hass, "sensor.ksem_76555758_pv_power", "3600.0")
+    assert _kwh(hass, PV_ENERGY) == 0.0
+    ticks = iter(range(10**6))
+    step[0] = 2.0
+    base += 10**7  # a new chain, far from the last one
+    started = hass.loop.time()
+    await wait_until(lambda: _kwh(hass, PV_ENERGY) > 0.01)  # 5 frames of 2 s at 3.6 kW
+    elapsed = hass.loop.time() - started
+    assert _kwh(hass, PV_ENERGY) > 3.6 * elapsed / 3600 * 5  # meter time ran 40x faster
