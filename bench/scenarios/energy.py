@@ -136,8 +136,8 @@ def print_tables(rows: Rows) -> None:
         )
     print(
         "\nExact: the simulator's power functions integrated on a 0.1 s grid (Simpson)."
-        " Integrated: the frames as the meter pushes them (mW, timestamps to the nanosecond,"
-        " jittered by up to 30 ms), decoded by the client and integrated by the integration"
+        " Integrated: the frames as the meter pushes them (mW, its own timestamps, jittered by"
+        " up to 30 ms), decoded by the client and integrated by the integration"
         " (trapezoids; at a zero crossing only the side of the direction counts)."
         " 'Error vs time covered' leaves out the energy of the unbridged gaps: the"
         " integration's own error."
