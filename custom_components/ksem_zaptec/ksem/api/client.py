@@ -459,7 +459,7 @@ class KsemClient:
         stream = self._stream(TOPIC_ENERGY_FLOW, watchdog or SilenceWatchdog())
         async with contextlib.aclosing(stream):
             async for gdr in stream:
-                yield EnergyFlow.from_flex(gdr.flex_values)
+                yield EnergyFlow.from_flex(gdr.flex_values, gdr.timestamp)
 
     async def read_values_once(self) -> MeterValues:
         """One reading from the stream (when the JSON interface is missing)."""
