@@ -26,7 +26,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from aiohttp import web
 
@@ -37,8 +37,21 @@ from .zaptec_model import (
     SimCharger,
     SimInstallation,
     device_type_for,
+    nbfx_string,
+    observation_message,
     stable_id,
 )
+
+
+class PushTopic(Protocol):
+    """Where the simulated cloud pushes observations (simulator/servicebus.py's broker)."""
+
+    def connection_details(self) -> dict[str, Any]:
+        """Zaptec's `ConnectionDescriptor` for the subscription."""
+
+    def publish(self, body: bytes) -> None:
+        """Put one message on the topic."""
+
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 100
@@ -104,12 +117,18 @@ class ZaptecSimulator:
         seed: bool = True,
         advance_energy: bool = True,
         clock: Callable[[], float] | None = None,
+        push: PushTopic | None = None,
     ) -> None:
-        """Create the account; `seed` adds "Home" with a Pro and a Go, both idle."""
+        """Create the account; `seed` adds "Home" with a Pro and a Go, both idle.
+
+        `push`: a Service Bus topic; installations with `messaging_enabled` then serve its
+        connection details and every change of a charger's state is published to it.
+        """
         self.username = username
         self.password = password
         self.expires_in = expires_in
         self.rate_limit = rate_limit
+        self.rate_limited = 0  # requests answered 429 by the rate limit (benchmarks count them)
         self.advance_energy = advance_energy
         # Looked up at call time, so a frozen test clock is followed.
         self.clock = clock or (lambda: time.monotonic())  # noqa: PLW0108
@@ -118,6 +137,8 @@ class ZaptecSimulator:
         self.tokens: dict[str, float] = {}
         self.requests: list[LoggedRequest] = []
         self.faults: list[Fault] = []
+        self.push = push
+        self.pushed = 0  # observations published
         # Set to wake the requests a delay fault holds when the faults are cleared.
         self._release = asyncio.Event()
         self._recent: deque[float] = deque()
@@ -159,11 +180,20 @@ class ZaptecSimulator:
     def set_charger(self, charger_id: str, **values: Any) -> SimCharger:
         """Change live values: operating_mode, power_w, session_kwh, meter_kwh, online, ..."""
         charger = self.chargers[charger_id]
+        installation = self.installations[charger.installation_id]
+        before = {row["StateId"]: row for row in charger.state_json(installation)}
         for key, value in values.items():
             if not hasattr(charger, key) or key in {"id", "installation_id"}:
                 raise KeyError(key)
             setattr(charger, key, value)
         charger.updated = datetime.now(UTC)
+        if self.push is not None and installation.messaging_enabled:
+            for row in charger.state_json(installation):
+                old = before.get(row["StateId"])
+                if old is None or old.get("ValueAsString") != row.get("ValueAsString"):
+                    message = observation_message(charger, row)
+                    self.push.publish(nbfx_string(json.dumps(message)))
+                    self.pushed += 1
         return charger
 
     def set_installation(self, installation_id: str, **values: Any) -> SimInstallation:
@@ -229,6 +259,9 @@ class ZaptecSimulator:
         app.router.add_get("/api/installation/{id}", self._installation)
         app.router.add_put("/api/installation/{id}", self._put_installation)
         app.router.add_get("/api/installation/{id}/hierarchy", self._hierarchy)
+        app.router.add_get(
+            "/api/installation/{id}/messagingConnectionDetails", self._messaging_details
+        )
         app.router.add_get("/api/chargers", self._chargers)
         app.router.add_get("/api/chargers/{id}", self._charger)
         app.router.add_put("/api/chargers/{id}", self._put_charger)
@@ -266,6 +299,7 @@ class ZaptecSimulator:
         while self._recent and now - self._recent[0] >= 1.0:
             self._recent.popleft()
         if len(self._recent) >= self.rate_limit:
+            self.rate_limited += 1
             return _json({"Code": 429, "Details": "Too many requests"}, 429, {"Retry-After": "1"})
         self._recent.append(now)
         fault = next((f for f in self.faults if f.matches(request)), None)
@@ -448,6 +482,15 @@ class ZaptecSimulator:
                 "Circuits": [circuit],
             }
         )
+
+    async def _messaging_details(self, request: web.Request) -> web.Response:
+        installation = self._installation_or_404(request)
+        if not self._privileged(installation.roles):
+            return _json({"Code": 533, "Details": "Forbidden"}, 403)
+        if self.push is None or not installation.messaging_enabled:
+            # What Zaptec answers without a subscription is not known; 526 FeatureNotEnabled.
+            return _json({"Code": 526, "Details": "Message subscription not enabled"}, 404)
+        return _json(self.push.connection_details())
 
     async def _chargers(self, request: web.Request) -> web.Response:
         items = [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import struct
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -43,6 +44,8 @@ class SimInstallation:
     roles: int = OWNER_ROLES
     max_current: float = 40.0
     available_current: tuple[float, float, float] = (32.0, 32.0, 32.0)
+    # "Message subscription" (Service Bus push); only rendered when on.
+    messaging_enabled: bool = False
     three_to_one_phase_switch_current: float | None = 0.0  # None: not rendered (a Go 1 site)
     # Refusals of the documented writes, one flag each (see ZaptecSimulator):
     apm: bool = False  # Zaptec Sense/APM manages the current: installation update -> 527
@@ -81,7 +84,7 @@ class SimInstallation:
                 }
             ],
             "SupportGroup": {"Name": "Sim installer", "LogoBase64": "AAAA"},
-        }
+        } | ({"MessagingEnabled": True} if self.messaging_enabled else {})
 
 
 @dataclass
@@ -209,3 +212,41 @@ class SimCharger:
                 item["ValueAsString"] = value
             result.append(item)
         return result
+
+
+def observation_message(charger: SimCharger, item: dict[str, Any]) -> dict[str, Any]:
+    """A pushed observation: a state row plus the charger's serial and type, ISO time with Z."""
+    return {
+        "ChargerId": charger.id,
+        "DeviceId": charger.serial,
+        "DeviceType": charger.device_type,
+        "StateId": item["StateId"],
+        "Timestamp": item["Timestamp"] + "Z",
+        "ValueAsString": item.get("ValueAsString"),
+    }
+
+
+def nbfx_string(text: str) -> bytes:
+    """`text` as .NET binary XML (MC-NBFX) of a serialized string, as Zaptec's messages are.
+
+    `<string xmlns="http://schemas.microsoft.com/2003/10/Serialization/">text</string>`: a
+    ShortElement record, a ShortXmlnsAttribute, Chars8Text or Chars16Text (Chars32Text for
+    longer text), EndElement.
+    """
+    name, namespace = b"string", b"http://schemas.microsoft.com/2003/10/Serialization/"
+    data = text.encode()
+    if len(data) < 1 << 8:
+        chars = bytes([0x98, len(data)])
+    elif len(data) < 1 << 16:
+        chars = b"\x9a" + struct.pack("<H", len(data))
+    else:
+        chars = b"\x9c" + struct.pack("<I", len(data))
+    return (
+        bytes([0x40, len(name)])
+        + name
+        + bytes([0x08, len(namespace)])
+        + namespace
+        + chars
+        + data
+        + b"\x01"
+    )

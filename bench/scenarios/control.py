@@ -30,7 +30,7 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 
-from bench.harness import Clock, Rows, set_up, zaptec_entry
+from bench.harness import Clock, Rows, set_up, use_zaptec_simulator, zaptec_entry
 from custom_components.ksem_zaptec.const import DOMAIN
 from custom_components.ksem_zaptec.zaptec.api import ClientTuning, ZaptecClient
 from custom_components.ksem_zaptec.zaptec.api.budget import WINDOW
@@ -109,7 +109,8 @@ async def _ready(
         f"{garage.id}_max_charge_current",
         suggested_object_id="garage_max_charge_current",
     )
-    entry = await set_up(hass, zaptec_entry(sim, srv.url))
+    await use_zaptec_simulator(hass, srv.url)
+    entry = await set_up(hass, zaptec_entry(sim))
     return sim, entry.entry_id
 
 

@@ -26,7 +26,7 @@ class KsemZaptecConfigFlow(KsemFlowMixin, ZaptecFlowMixin, domain=DOMAIN):
     """Add a KOSTAL Smart Energy Meter or a Zaptec account."""
 
     VERSION = 1
-    MINOR_VERSION = 1
+    MINOR_VERSION = 2
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Let the user pick what to add."""

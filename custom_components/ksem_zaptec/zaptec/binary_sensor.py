@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 # The device class enum lives in binary_sensor.const on newer HA and is re-exported here.
@@ -16,13 +16,14 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api import Installation, Observation
-from .coordinator import ZaptecConfigEntry
+from .coordinator import ZaptecConfigEntry, ZaptecDetailsCoordinator, ZaptecRuntimeData
 from .entity import (
     ChargerView,
     ZaptecChargerEntity,
     ZaptecInstallationEntity,
     async_add_device_entities,
 )
+from .push import PushSupervisor
 
 
 def _first_known(*values: bool | None) -> bool | None:
@@ -66,6 +67,14 @@ CHARGER_BINARY_SENSORS = [
     ),
 ]
 
+# Whether the installation's Service Bus push connection is up (only where push is enabled).
+PUSH_CONNECTED = BinarySensorEntityDescription(
+    key="push_connected",
+    translation_key="zaptec_push_connected",
+    device_class=BinarySensorDeviceClass.CONNECTIVITY,
+    entity_category=EntityCategory.DIAGNOSTIC,
+)
+
 INSTALLATION_BINARY_SENSORS = [
     ZaptecInstallationBinarySensorDescription(
         key="authorization_required",
@@ -99,6 +108,34 @@ class ZaptecInstallationBinarySensor(ZaptecInstallationEntity, BinarySensorEntit
         return None if installation is None else self.entity_description.is_on_fn(installation)
 
 
+class ZaptecPushBinarySensor(ZaptecInstallationEntity, BinarySensorEntity):
+    """Push connected: the installation's Service Bus receiver is open."""
+
+    def __init__(
+        self,
+        coordinator: ZaptecDetailsCoordinator,
+        installation: Installation,
+        push: PushSupervisor,
+    ) -> None:
+        """Bind to one installation and the entry's push supervisor."""
+        super().__init__(coordinator, PUSH_CONNECTED, installation)
+        self._push = push
+
+    @property
+    def is_on(self) -> bool:
+        """True while the push connection is up."""
+        return self._push.is_connected(self.installation_id)
+
+
+def _installation_sensors(
+    runtime: ZaptecRuntimeData, installation: Installation
+) -> Iterator[BinarySensorEntity]:
+    for description in INSTALLATION_BINARY_SENSORS:
+        yield ZaptecInstallationBinarySensor(runtime.details, description, installation)
+    if installation.messaging_enabled and runtime.push is not None:
+        yield ZaptecPushBinarySensor(runtime.details, installation, runtime.push)
+
+
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: ZaptecConfigEntry,
@@ -109,10 +146,7 @@ async def async_setup_entry(
     async_add_device_entities(
         entry,
         async_add_entities,
-        lambda installation: (
-            ZaptecInstallationBinarySensor(runtime.details, description, installation)
-            for description in INSTALLATION_BINARY_SENSORS
-        ),
+        lambda installation: _installation_sensors(runtime, installation),
         lambda charger: (
             ZaptecChargerBinarySensor(runtime.state, description, charger)
             for description in CHARGER_BINARY_SENSORS

@@ -38,6 +38,7 @@ from .models import (
     CommandResult,
     Installation,
 )
+from .push import PushCredentials
 
 DEFAULT_BASE_URL: Final = "https://api.zaptec.com"
 PAGE_SIZE: Final = 100  # the most Zaptec serves per page since 2025-03
@@ -183,13 +184,9 @@ class ZaptecClient:
         self._pause_rate_limited = False
         self._probing = False  # the one request sent after a pause is under way
 
-    def uses(self, username: str, password: str, base_url: str) -> bool:
-        """True when this client was made for these credentials and this cloud."""
-        return (username, password, base_url.rstrip("/")) == (
-            self._username,
-            self._password,
-            self._base_url,
-        )
+    def uses(self, username: str, password: str) -> bool:
+        """True when this client was made for these credentials."""
+        return (username, password) == (self._username, self._password)
 
     # -- authentication -------------------------------------------------------------------
 
@@ -199,6 +196,8 @@ class ZaptecClient:
             await self._login()
 
     async def _login(self) -> None:
+        # `scope=openid`: what Zaptec support asked for after its 2025 identity-provider
+        # move (no legacy scopes); see docs/zaptec.md, "Login".
         reply = await self._send(
             "POST",
             "/oauth/token",
@@ -206,6 +205,7 @@ class ZaptecClient:
                 "grant_type": "password",
                 "username": self._username,
                 "password": self._password,
+                "scope": "openid",
             },
             token=None,
         )
@@ -397,6 +397,14 @@ class ZaptecClient:
         """Live observations (served from a 15 s cache by Zaptec)."""
         return ChargerState.from_api(
             charger_id, await self.request("GET", f"/api/chargers/{charger_id}/state")
+        )
+
+    async def get_messaging_details(self, installation_id: str) -> PushCredentials:
+        """Service Bus credentials of an installation's message subscription (push)."""
+        return PushCredentials.from_api(
+            await self.request(
+                "GET", f"/api/installation/{installation_id}/messagingConnectionDetails"
+            )
         )
 
     # -- undocumented writes (paths and bodies in portal_writes.py) ------------------------

@@ -64,6 +64,22 @@ class ZaptecWriteNotConfirmedError(ZaptecError):
     """A write was accepted, but reading the object back does not show the new value."""
 
 
+class ZaptecPushUnavailableError(ZaptecError):
+    """Push cannot be used: no subscription, unusable connection details, or no SDK."""
+
+
+class ZaptecPushConnectionError(ZaptecError):
+    """The Service Bus connection failed or ended (the supervisor reconnects with backoff)."""
+
+
+class ZaptecPushAuthenticationError(ZaptecPushConnectionError):
+    """Service Bus refused the credentials: fresh connection details are needed."""
+
+
+class ZaptecPushMessageError(ZaptecProtocolError):
+    """A pushed message body is not an observation (MC-NBFX text of an observation JSON)."""
+
+
 class ZaptecNotSupportedError(ZaptecResponseError):
     """Code 527 (NotSupported): e.g. the installation's current is managed by Zaptec Sense/APM."""
 

@@ -321,6 +321,8 @@ class Installation:
     max_current: float | None = None
     three_to_one_phase_switch_current: float | None = None
     users: tuple[InstallationUser, ...] = ()
+    # "Message subscription" (Service Bus push) enabled for the installation (older model).
+    messaging_enabled: bool = False
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
@@ -346,6 +348,7 @@ class Installation:
             max_current=_float(data, "MaxCurrent"),
             three_to_one_phase_switch_current=_float(data, "ThreeToOnePhaseSwitchCurrent"),
             users=users,
+            messaging_enabled=_bool(data, "MessagingEnabled") is True,
             raw=raw,
         )
 
@@ -462,6 +465,23 @@ def _parse_timestamp(text: Any) -> datetime | None:
     return parsed if _EARLIEST <= parsed < _LATEST else None
 
 
+def _state_value(item: dict[str, Any]) -> StateValue:
+    return StateValue(_str(item, "ValueAsString"), _parse_timestamp(item.get("Timestamp")))
+
+
+def parse_observation_row(
+    data: Any,
+) -> tuple[str, int, Observation | None, StateValue] | None:
+    """One observation with its charger id (a pushed message): None unless it has both ids."""
+    if not isinstance(data, dict):
+        return None
+    charger_id = _id(data.get("ChargerId"))
+    state_id = _int(data, "StateId")
+    if charger_id is None or state_id is None:
+        return None
+    return charger_id, state_id, _known_observation(state_id), _state_value(data)
+
+
 def _known_observation(state_id: int) -> Observation | None:
     try:
         return Observation(state_id)
@@ -487,10 +507,12 @@ class ChargerState:
             observation = None if state_id is None else _known_observation(state_id)
             if observation is None:
                 continue
-            values[observation] = StateValue(
-                _str(item, "ValueAsString"), _parse_timestamp(item.get("Timestamp"))
-            )
+            values[observation] = _state_value(item)
         return cls(charger_id=charger_id, values=values)
+
+    def with_value(self, observation: Observation, value: StateValue) -> ChargerState:
+        """A copy with one observation replaced (a pushed observation)."""
+        return ChargerState(self.charger_id, {**self.values, observation: value})
 
     def text(self, observation: Observation) -> str | None:
         """The raw string of an observation, None when missing or empty."""
