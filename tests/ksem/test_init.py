@@ -415,3 +415,33 @@ async def test_renamed_keys_keep_their_entities(
     soc = entity_registry.async_get("sensor.ksem_76555758_battery_state_of_charge")
     assert soc is not None
     assert soc.device_id == battery.id
+
+
+async def test_https_host_with_pinned_certificate(
+    hass: HomeAssistant, ksem: RunningKsem, ksem_entry: MockConfigEntry
+) -> None:
+    """An https:// entry reads (and pushes) through the meter's own, pinned certificate.
+
+    (Another certificate: the client raises KsemCertificateChangedError, see test_api.py; not
+    repeated here, the simulator's TLS server logs the dropped handshake in HA's debug loop.)
+    """
+    https = await ksem.sim.serve_https()
+    try:
+        ksem_entry.add_to_hass(hass)
+        hass.config_entries.async_update_entry(
+            ksem_entry,
+            data={
+                **ksem_entry.data,
+                "host": f"https://127.0.0.1:{https.port}",
+                "certificate_sha256": ksem.sim.certificate_sha256,
+            },
+        )
+        await setup_entry(hass, ksem_entry)
+        assert ksem_entry.state is ConfigEntryState.LOADED
+        assert hass.states.get(GRID).state == "6730.1"
+        await wait_until(lambda: ksem_entry.runtime_data.coordinator.push_connected)
+        await hass.config_entries.async_unload(ksem_entry.entry_id)
+        await hass.async_block_till_done()
+    finally:
+        await ksem.sim.set_offline(offline=True)  # drop WebSockets before the server goes
+        await https.stop()
