@@ -646,6 +646,7 @@ class ZaptecSimulator:
     ) -> web.Response | None:
         if charger.operating_mode not in (2, 3, 5):
             return self._rejected()
+        charger.completed_session_kwh, charger.session_kwh = charger.session_kwh, 0.0
         charger.current_user, charger.final_stop, charger.power_w = "", False, 0.0
         # With authorization required the car waits for a new one; else the session is over.
         charger.operating_mode = 2 if charger.effective_required(installation) else 5

@@ -110,6 +110,7 @@ class SimCharger:
     max_current: float = 32.0  # observations 510/511, set by POST /api/chargers/{id}/update
     min_current: float = 6.0
     resume_power_w: float = 7360.0  # what a resumed session draws
+    completed_session_kwh: float | None = None  # observation 723, set when a session ends
     # Refusals, one flag each (see ZaptecSimulator):
     externally_managed: bool = False  # an external load system: charger update -> 403
     deauthorize_answers_500: bool = False  # 10001 executes, but answers HTTP 500
@@ -158,6 +159,22 @@ class SimCharger:
         }
         return "OCMF|" + json.dumps(payload, separators=(",", ":")) + "|{}"
 
+    def completed_session(self) -> str | None:
+        """Observation 723: the last completed session as a JSON string (None: none yet)."""
+        if self.completed_session_kwh is None:
+            return None
+        session = {
+            "SessionId": stable_id("session", self.id, self.completed_session_kwh),
+            "Energy": round(self.completed_session_kwh, 3),
+            "StartDateTime": _timestamp(self.updated),
+            "EndDateTime": _timestamp(self.updated),
+            "ReliableClock": True,
+            "StoppedByRFID": False,
+            "AuthenticationCode": "",
+            "SignedSession": "",
+        }
+        return json.dumps(session, separators=(",", ":"))
+
     def state_json(self, installation: SimInstallation) -> list[dict[str, Any]]:
         """Render like `GET /api/chargers/{id}/state`: all values are strings."""
         charging = self.operating_mode == 3
@@ -181,6 +198,7 @@ class SimCharger:
             710: str(self.operating_mode),
             718: "1" if self.final_stop else "0",
             722: self.current_user,
+            723: self.completed_session(),
             763: "2026-01-01T22:00:00Z" if self.schedule_active else None,
             854: "PilotTestResults: not parsed",  # an id the integration ignores
             908: self.firmware,

@@ -39,9 +39,10 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
 
 
 async def async_migrate_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
-    """1.1 → 1.2: a Zaptec entry no longer stores the cloud's URL."""
-    if entry.version > 1:
-        return False  # made by a newer version of the integration
+    """1.1 → 1.2: a Zaptec entry no longer stores the cloud's URL.
+
+    (Home Assistant refuses an entry of a newer major version before asking us.)
+    """
     if entry.minor_version == 1:
         data = {k: v for k, v in entry.data.items() if k != LEGACY_CONF_API_URL}
         hass.config_entries.async_update_entry(entry, data=data, minor_version=2)

@@ -20,6 +20,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 from aioresponses import aioresponses
+from yarl import URL
 
 from custom_components.ksem_zaptec.ksem.api import (
     KsemAuthError,
@@ -618,3 +619,27 @@ async def test_https_websocket_url(session: aiohttp.ClientSession) -> None:
 def test_certificate_common_name_is_total() -> None:
     """Bytes that are no certificate give None, not an exception."""
     assert certificate_common_name(b"not a certificate") is None
+
+
+async def test_https_host_trusts_only_the_pinned_certificate(
+    ksem: RunningKsem, session: aiohttp.ClientSession
+) -> None:
+    """An https:// host: reads and the WebSocket go through with the meter's own certificate."""
+    https = await ksem.sim.serve_https()
+    host = f"https://127.0.0.1:{https.port}"
+    try:
+        token = authorized_token(ksem)
+        pinned = await KsemClient(host, session).certificate_sha256(URL(host))
+        assert pinned == ksem.sim.certificate_sha256
+        client = KsemClient(host, session, token, pinned)
+        assert (await client.get_values()).grid_power is not None
+        assert (await client.read_values_once()).grid_power is not None
+        other = KsemClient(host, session, token, "00" * 32)
+        with pytest.raises(KsemCertificateChangedError) as err:
+            await other.get_values()
+        assert err.value.seen == pinned
+        with pytest.raises(KsemCertificateChangedError):
+            await other.read_values_once()
+    finally:
+        await ksem.sim.set_offline(offline=True)  # drop WebSockets before the server goes
+        await https.stop()

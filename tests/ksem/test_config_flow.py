@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from aiohttp import web
-from homeassistant.config_entries import SOURCE_DHCP, SOURCE_USER, ConfigEntry
+from homeassistant.config_entries import SOURCE_DHCP, SOURCE_RECONFIGURE, SOURCE_USER, ConfigEntry
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import device_registry as dr
@@ -26,7 +26,7 @@ from custom_components.ksem_zaptec.ksem.api import TokenInfo
 from custom_components.ksem_zaptec.ksem.api import client as ksem_client
 from custom_components.ksem_zaptec.ksem.config_flow import serial_from_hostname
 from simulator import server
-from simulator.ksem import TOKEN_REQUEST_PUBLIC_PATH
+from simulator.ksem import TOKEN_REQUEST_PUBLIC_PATH, self_signed_context
 
 from .conftest import SERIAL, RunningKsem, authorized_token
 
@@ -792,3 +792,72 @@ async def test_second_flow_for_a_discovered_meter_says_in_progress(
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "already_in_progress"
     assert not ksem.sim.tokens
+
+
+async def test_https_host_pins_the_certificate_on_first_use(
+    hass: HomeAssistant, ksem: RunningKsem
+) -> None:
+    """An https:// host: its self-signed certificate is trusted from the first answer on.
+
+    Re-pairing against another certificate is a form error and a repair issue; the pinned
+    one back, the re-pairing completes and the issue goes. Reconfigure keeps to the pin too.
+    """
+    first = self_signed_context(f"ksem-{SERIAL}.local")
+    https = await ksem.sim.serve_https(certificate=first)
+    port = https.port
+    host = f"https://127.0.0.1:{port}"
+    try:
+        result = await _start(hass)
+        result = await hass.config_entries.flow.async_configure(result["flow_id"], {"host": host})
+        result = await _authorize_and_finish(hass, ksem, result)
+        entry = result["result"]
+        assert entry.data["host"] == host
+        assert entry.data["certificate_sha256"] == first[1]
+
+        await https.stop()
+        https = await ksem.sim.serve_https(port=port)  # a new certificate, same address
+        entry.async_start_reauth(hass)
+        await hass.async_block_till_done()
+        [flow] = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+        result = await hass.config_entries.flow.async_configure(flow["flow_id"], {})
+        assert result["errors"] == {"base": "ksem_certificate_changed"}
+        issue_id = f"ksem_certificate_changed_{entry.entry_id}"
+        assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is not None
+
+        await https.stop()
+        https = await ksem.sim.serve_https(port=port, certificate=first)
+        result = await hass.config_entries.flow.async_configure(flow["flow_id"], {})
+        result = await _authorize_and_finish(hass, ksem, result)
+        assert result["reason"] == "reauth_successful"
+        assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
+
+        await https.stop()
+        https = await ksem.sim.serve_https(port=port)
+        result = await hass.config_entries.flow.async_init(
+            DOMAIN, context={"source": SOURCE_RECONFIGURE, "entry_id": entry.entry_id}
+        )
+        result = await hass.config_entries.flow.async_configure(result["flow_id"], {"host": host})
+        assert result["errors"] == {"base": "ksem_certificate_changed"}
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {"host": ksem.host}
+        )
+        assert result["reason"] == "reconfigure_successful"
+        assert entry.data["certificate_sha256"] == first[1]
+    finally:
+        await https.stop()
+
+
+async def test_reconfigure_to_https_pins_the_certificate(
+    hass: HomeAssistant, ksem: RunningKsem, ksem_entry: MockConfigEntry
+) -> None:
+    ksem_entry.add_to_hass(hass)
+    https = await ksem.sim.serve_https()
+    try:
+        result = await ksem_entry.start_reconfigure_flow(hass)
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {"host": f"https://127.0.0.1:{https.port}"}
+        )
+        assert result["reason"] == "reconfigure_successful"
+        assert ksem_entry.data["certificate_sha256"] == ksem.sim.certificate_sha256
+    finally:
+        await https.stop()

@@ -290,3 +290,24 @@ async def test_externally_managed_charger_refuses_with_403(
     with pytest.raises(ZaptecForbiddenError):
         await client.set_charger_currents(garage.id, maximum=16)
     assert garage.max_current == 32
+
+
+@pytest.mark.parametrize(
+    ("text", "kwh"),
+    [
+        ('{"SessionId":"x","Energy":12.25,"SignedSession":""}', 12.25),
+        ('{"Energy":"7.5"}', 7.5),
+        ('{"Energy":NaN}', None),
+        ('{"Energy":5000}', None),
+        ('{"Energy":true}', None),
+        ('{"Energy":-1}', None),
+        ("[1, 2]", None),
+        ("not json", None),
+        ("", None),
+    ],
+)
+def test_completed_session_energy_is_parsed_totally(text: str, kwh: float | None) -> None:
+    state = ChargerState.from_api(
+        "c", [{"StateId": int(Observation.COMPLETED_SESSION), "ValueAsString": text}]
+    )
+    assert state.completed_session_kwh == kwh

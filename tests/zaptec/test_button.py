@@ -149,10 +149,13 @@ async def test_deauthorize_and_stop(
     """Zaptec answers 500 while it executes: the state read confirms it, no error shown."""
     sim = zaptec_sim.sim
     garage_id = await _charging(hass, freezer, sim)
-    sim.set_charger(garage_id, deauthorize_answers_500=answers_500)
+    sim.set_charger(garage_id, deauthorize_answers_500=answers_500, session_kwh=12.5)
+    assert hass.states.get("sensor.garage_completed_session_energy").state == "unknown"
 
     await _press(hass, DEAUTHORIZE)
     assert hass.states.get(MODE).state == "connected_requesting"
+    # The session is over: its energy is the completed session's (observation 723).
+    assert hass.states.get("sensor.garage_completed_session_energy").state == "12.5"
     assert hass.states.get("sensor.garage_authorized_by").state == "not_authorized"
     assert len(sim.requests) == 2
 

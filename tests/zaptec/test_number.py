@@ -10,6 +10,7 @@ from homeassistant.components.number import ATTR_VALUE, SERVICE_SET_VALUE
 from homeassistant.components.number import DOMAIN as NUMBER_DOMAIN
 from homeassistant.const import ATTR_ENTITY_ID, STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers import issue_registry as ir
@@ -252,3 +253,36 @@ async def test_charger_limits(
     sim.add_fault("/state$", 404, body={"errorCode": 512, "message": "Charger not found."})
     await _set(hass, MAX_CURRENT, 24)
     assert garage.max_current == 24
+
+
+async def test_interval_is_an_option(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    zaptec_sim: SimHandle,
+    loaded_entry: MockConfigEntry,
+) -> None:
+    """Longer than Zaptec's 15 minutes on request, never shorter (a translated error)."""
+    result = await hass.config_entries.options.async_init(loaded_entry.entry_id)
+    assert result["step_id"] == "zaptec_options"
+    assert result["description_placeholders"] == {"min": "15", "max": "120"}
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"available_current_interval": 5}
+    )
+    assert result["errors"] == {
+        "available_current_interval": "zaptec_available_current_interval_range"
+    }
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"available_current_interval": 30}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert loaded_entry.options == {"available_current_interval": 30}
+    await hass.async_block_till_done()  # the entry reloads with it
+
+    sim = zaptec_sim.sim
+    await _set(hass, AVAILABLE, 16)
+    await _set(hass, AVAILABLE, 10)
+    sim.reset_requests()
+    await advance(hass, freezer, 20 * 60)
+    assert not _updates(zaptec_sim)
+    await advance(hass, freezer, 10 * 60)
+    assert _updates(zaptec_sim) == [{"AvailableCurrent": 10.0}]

@@ -162,3 +162,21 @@ async def test_firmware_list_refused_despite_the_role(
     sim.reset_requests()
     await advance(hass, freezer, 3600)
     assert _firmware_reads(zaptec_sim) == 0
+
+
+async def test_charger_without_versions_in_the_list(
+    hass: HomeAssistant, zaptec_sim: SimHandle, zaptec_entry: MockConfigEntry
+) -> None:
+    """A charger not yet set up lacks the versions: the state's version stands in."""
+    sim = zaptec_sim.sim
+    garage = sim.charger_by_serial("ZPR012345")
+    sim.add_fault("chargerFirmware", 200, body=[{"ChargerId": garage.id, "IsOnline": True}])
+    zaptec_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(zaptec_entry.entry_id)
+    await hass.async_block_till_done()
+    state = hass.states.get(GARAGE)
+    assert state.state == STATE_OFF
+    assert state.attributes[ATTR_INSTALLED_VERSION] == "4.1.0.1"
+    assert state.attributes[ATTR_LATEST_VERSION] == "4.1.0.1"
+    # The Go is not in that list: no firmware entity value for it.
+    assert hass.states.get(DRIVEWAY).state == STATE_UNAVAILABLE

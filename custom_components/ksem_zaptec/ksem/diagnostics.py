@@ -66,5 +66,5 @@ async def async_get_config_entry_diagnostics(
 async def async_get_device_diagnostics(
     hass: HomeAssistant, entry: KsemConfigEntry, device: DeviceEntry
 ) -> dict[str, Any]:
-    """The entry's only device is the meter: its file is the entry's, redacted the same way."""
+    """The meter and its home battery share the entry's file, redacted the same way."""
     return await async_get_config_entry_diagnostics(hass, entry)

@@ -1,4 +1,4 @@
-"""Zaptec config flow steps: add an account, reauthenticate, reconfigure."""
+"""Zaptec config flow steps: add an account, reauthenticate, reconfigure; the options."""
 
 from __future__ import annotations
 
@@ -6,15 +6,19 @@ from collections.abc import Mapping
 from typing import Any
 
 import voluptuous as vol
-from homeassistant.config_entries import ConfigFlow, ConfigFlowResult
+from homeassistant.config_entries import ConfigFlow, ConfigFlowResult, OptionsFlowWithReload
 from homeassistant.const import CONF_PASSWORD, CONF_USERNAME
 from homeassistant.helpers.selector import (
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
     TextSelector,
     TextSelectorConfig,
     TextSelectorType,
 )
 
 from ..const import CONF_KIND, KIND_ZAPTEC, LOGGER
+from . import const
 from .api import ZaptecAuthenticationError, ZaptecError, ZaptecRateLimitError
 from .coordinator import create_client, hand_over_client
 
@@ -142,4 +146,40 @@ class ZaptecFlowMixin(ConfigFlow):
                 {CONF_USERNAME: (user_input or entry.data)[CONF_USERNAME]},
             ),
             errors=errors,
+        )
+
+
+# No bounds in the selector: Home Assistant would reject a value outside them with an
+# untranslated message. The range is checked in the step (a translated error).
+_MINUTES = NumberSelector(
+    NumberSelectorConfig(step=1, unit_of_measurement="min", mode=NumberSelectorMode.BOX)
+)
+
+
+class ZaptecOptionsFlow(OptionsFlowWithReload):
+    """How long the available current's rate guard waits between two changes (minutes)."""
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """The Zaptec form (its own step id: the KSEM's options use `init`'s texts)."""
+        return await self.async_step_zaptec_options()
+
+    async def async_step_zaptec_options(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """One field; the entry reloads with it (a change waiting to be sent is dropped)."""
+        key = const.CONF_AVAILABLE_CURRENT_INTERVAL
+        low, high = const.MIN_AVAILABLE_CURRENT_INTERVAL, const.MAX_AVAILABLE_CURRENT_INTERVAL
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            minutes = int(user_input[key])
+            if low <= minutes <= high:
+                return self.async_create_entry(data={key: minutes})
+            errors[key] = "zaptec_available_current_interval_range"
+        current = self.config_entry.options.get(key, const.DEFAULT_AVAILABLE_CURRENT_INTERVAL)
+        schema = vol.Schema({vol.Required(key, default=current): _MINUTES})
+        return self.async_show_form(
+            step_id="zaptec_options",
+            data_schema=self.add_suggested_values_to_schema(schema, user_input or {}),
+            errors=errors,
+            description_placeholders={"min": str(low), "max": str(high)},
         )

@@ -51,8 +51,12 @@ FIRMWARE_INTERVAL: Final = timedelta(hours=24)
 # downloads and installs first); the update entity shows "installing" until then.
 FIRMWARE_AFTER_UPGRADE: Final = timedelta(minutes=15)
 # Zaptec asks integrators to change an installation's available current at most about every
-# 15 minutes: changes in between are coalesced (the last value wins) and applied then.
-AVAILABLE_CURRENT_INTERVAL: Final = timedelta(minutes=15)
+# 15 minutes: changes in between are coalesced (the last value wins) and applied then. The
+# option (minutes) may make it longer, never shorter.
+CONF_AVAILABLE_CURRENT_INTERVAL: Final = "available_current_interval"
+DEFAULT_AVAILABLE_CURRENT_INTERVAL: Final = 15
+MIN_AVAILABLE_CURRENT_INTERVAL: Final = 15
+MAX_AVAILABLE_CURRENT_INTERVAL: Final = 120
 # Unloading the entry waits this long for a write in flight before cancelling it, seconds.
 WRITE_UNLOAD_TIMEOUT: Final = 20.0
 

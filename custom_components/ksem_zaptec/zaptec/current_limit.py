@@ -1,5 +1,7 @@
 """The rate guard of an installation's available current: the last value wins, every 15 min.
 
+(15 minutes by default; the entry's option "available current interval" may make it longer.)
+
 Zaptec asks integrators not to change the available current more often than about every
 15 minutes (docs/zaptec.md#control). The first change is sent at once; a change within
 15 minutes of the last one sent waits, and a newer one replaces it, so a dragged slider or a
@@ -12,7 +14,7 @@ a failed one too, so a cloud that refuses still sees at most one write per inter
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
@@ -34,7 +36,11 @@ class AvailableCurrentLimiter:
         """One per account; nothing sent yet."""
         self._hass = hass
         self._entry = entry
-        self.interval = const.AVAILABLE_CURRENT_INTERVAL
+        self.interval = timedelta(
+            minutes=entry.options.get(
+                const.CONF_AVAILABLE_CURRENT_INTERVAL, const.DEFAULT_AVAILABLE_CURRENT_INTERVAL
+            )
+        )
         self._sent_at: dict[str, datetime] = {}
         self.pending: dict[str, Phases] = {}
         self._scheduled: set[str] = set()

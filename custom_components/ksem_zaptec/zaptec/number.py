@@ -76,6 +76,7 @@ class ZaptecInstallationNumberDescription(NumberEntityDescription):
     set_fn: Callable[[AvailableCurrentLimiter, str, float], Awaitable[None]]
     exists_fn: Callable[[Installation], bool] = lambda _: True
     max_fn: Callable[[Installation], float] = lambda _: CHARGER_MAX_AMPERES
+    rate_guarded: bool = False  # goes through the limiter: show a pending value first
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -100,6 +101,7 @@ INSTALLATION_NUMBERS = (
             installation_id, (value, value, value)
         ),
         max_fn=lambda installation: installation.max_current or DEFAULT_INSTALLATION_AMPERES,
+        rate_guarded=True,
     ),
     ZaptecInstallationNumberDescription(
         key="three_to_one_phase_switch_current",
@@ -192,7 +194,7 @@ class ZaptecInstallationNumber(ZaptecInstallationEntity, NumberEntity):
     @property
     def native_value(self) -> float | None:
         """A pending available current first (it is what will apply), else the cloud's value."""
-        if self.entity_description.key == "available_current":
+        if self.entity_description.rate_guarded:
             pending = self._limiter.pending.get(self.installation_id)
             if pending is not None:
                 return min(pending)

@@ -198,7 +198,7 @@ class KsemClient:
                 json=json,
                 timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT),
                 allow_redirects=False,
-                ssl=self._tls(fingerprint if base is not None else self.pinned_certificate),
+                ssl=self._tls(fingerprint or self._pin_for(base)),
             ) as response:
                 if response.status == HTTPStatus.TOO_MANY_REQUESTS:
                     raise KsemRateLimitError(_retry_after(response))
@@ -218,6 +218,10 @@ class KsemClient:
             raise KsemCertificateChangedError(err.got.hex(), err.expected.hex()) from err
         except (TimeoutError, aiohttp.ClientError) as err:
             raise KsemConnectionError(f"Cannot reach {self.base_url}: {err!r}") from err
+
+    def _pin_for(self, base: URL | None) -> str | None:
+        """The pinned certificate applies to this meter's own address only."""
+        return self.pinned_certificate if base in (None, self.base_url) else None
 
     @staticmethod
     def _tls(fingerprint: str | None) -> aiohttp.Fingerprint | bool:
@@ -459,7 +463,7 @@ class KsemClient:
         stream = self._stream(TOPIC_ENERGY_FLOW, watchdog or SilenceWatchdog())
         async with contextlib.aclosing(stream):
             async for gdr in stream:
-                yield EnergyFlow.from_flex(gdr.flex_values)
+                yield EnergyFlow.from_flex(gdr.flex_values, gdr.timestamp)
 
     async def read_values_once(self) -> MeterValues:
         """One reading from the stream (when the JSON interface is missing)."""

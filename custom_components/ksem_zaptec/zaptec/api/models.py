@@ -85,6 +85,7 @@ class Observation(IntEnum):
     CHARGER_OPERATION_MODE = 710
     FINAL_STOP_ACTIVE = 718
     CHARGER_CURRENT_USER_UUID = 722
+    COMPLETED_SESSION = 723
     NEXT_SCHEDULE_EVENT = 763
     MAINBOARD_SOFTWARE_VERSION = 908
     COMPUTER_SOFTWARE_VERSION = 911
@@ -132,6 +133,9 @@ PLAUSIBLE_LIMITS: Final[Mapping[Observation | str, Limit]] = MappingProxyType(
             0, 1000, "kWh", "one session; the largest car batteries hold about 200 kWh"
         ),
         Observation.SIGNED_METER_VALUE: _LIFETIME_ENERGY,  # the OCMF reading, RD[].RV
+        Observation.COMPLETED_SESSION: Limit(
+            0, 1000, "kWh", "one session's Energy; the largest car batteries hold about 200 kWh"
+        ),
         Observation.CHARGE_CURRENT_SET: _INSTALLATION_CURRENT,
         Observation.CHARGER_OPERATION_MODE: Limit(
             0, 5, "", "an OperatingMode value; `operating_mode` checks membership too"
@@ -568,6 +572,19 @@ class ChargerState:
         if command is ChargerCommand.DEAUTHORIZE_AND_STOP:
             return connected
         return True
+
+    @property
+    def completed_session_kwh(self) -> float | None:
+        """`Energy` (kWh) of the last completed session (observation 723, a JSON object)."""
+        text = self.text(Observation.COMPLETED_SESSION)
+        if text is None:
+            return None
+        try:
+            session = _OCMF_JSON.decode(text)  # strict JSON: no NaN or Infinity literals
+        except ValueError, RecursionError:
+            return None
+        energy = session.get("Energy") if isinstance(session, dict) else None
+        return _plausible(Observation.COMPLETED_SESSION, _finite(energy))
 
     @property
     def meter_reading_kwh(self) -> float | None:
