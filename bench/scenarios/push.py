@@ -133,7 +133,10 @@ class _PushClock(Clock):
             pending = [
                 task
                 for task in self.hass._background_tasks  # noqa: SLF001 - no public view
-                if not task.done() and not task.get_name().startswith("zaptec push")
+                if not task.done()
+                and not (
+                    isinstance(task, asyncio.Task) and task.get_name().startswith("zaptec push")
+                )
             ]
             if not pending:
                 return

@@ -21,6 +21,10 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import STATE_OFF, STATE_ON
 from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+from pytest_homeassistant_custom_component.components.diagnostics import (
+    get_diagnostics_for_config_entry,
+)
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.ksem_zaptec.zaptec import const
 from custom_components.ksem_zaptec.zaptec import push as push_module
@@ -50,7 +54,7 @@ class Topic:
             "Port": 5671,
             "UseSSL": True,
             "Username": "listen",
-            "Password": "key",
+            "Password": "sas-key-0123",
             "Topic": "observations",
             "Subscription": "ha",
         }
@@ -347,3 +351,28 @@ async def test_without_the_sdk_polling_only(
     assert "Zaptec push not available: azure-servicebus is not installed" in caplog.text
     assert hass.states.get(PUSH_SENSOR).state == STATE_OFF
     assert hass.states.get("sensor.garage_charger_mode").state == "disconnected"
+
+
+async def test_diagnostics_show_push_without_its_key(
+    hass: HomeAssistant,
+    *,
+    hass_client: ClientSessionGenerator,
+    freezer: FrozenDateTimeFactory,
+    push_account: SimHandle,
+    zaptec_entry: MockConfigEntry,
+    bus: FakeBus,
+) -> None:
+    """The entry's diagnostics say which installations push and how many messages came."""
+    await setup(hass, zaptec_entry)
+    bus.queue.put_nowait(observation(push_account, "ZPR012345", 710, "2"))
+    bus.queue.put_nowait(b"garbage")
+    await step(hass, freezer, 0)
+    installation = next(iter(push_account.sim.installations))
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, zaptec_entry)
+    assert diagnostics["push"] == {
+        "enabled": [installation],
+        "connected": [installation],
+        "messages": 1,
+        "undecodable": 1,
+    }
+    assert "sas-key-0123" not in json.dumps(diagnostics)
