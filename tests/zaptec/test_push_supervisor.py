@@ -334,10 +334,17 @@ async def test_refused_login_ends_push(
     await hass.async_block_till_done(wait_background_tasks=True)  # the task has ended
     assert bus.opened == 1
     assert hass.states.get(PUSH_SENSOR).state == STATE_OFF
+    logins = sum(r.path == "/oauth/token" for r in push_account.sim.requests)
+    await step(hass, freezer, const.DETAILS_INTERVAL.total_seconds())
+    assert bus.opened == 1  # a details refresh does not restart push before the recheck
+    # Only the details refresh itself tried to log in (once), not push as well.
+    assert sum(r.path == "/oauth/token" for r in push_account.sim.requests) <= logins + 1
 
 
 async def test_without_the_sdk_polling_only(
     hass: HomeAssistant,
+    *,
+    freezer: FrozenDateTimeFactory,
     push_account: SimHandle,
     zaptec_entry: MockConfigEntry,
     monkeypatch: pytest.MonkeyPatch,
@@ -348,7 +355,10 @@ async def test_without_the_sdk_polling_only(
     caplog.set_level(logging.WARNING)
     await setup(hass, zaptec_entry)
     await hass.async_block_till_done(wait_background_tasks=True)
-    assert "Zaptec push not available: azure-servicebus is not installed" in caplog.text
+    assert caplog.text.count("Zaptec push not available: azure-servicebus") == 1
+    await step(hass, freezer, const.DETAILS_INTERVAL.total_seconds())
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert caplog.text.count("Zaptec push not available: azure-servicebus") == 1
     assert hass.states.get(PUSH_SENSOR).state == STATE_OFF
     assert hass.states.get("sensor.garage_charger_mode").state == "disconnected"
 
