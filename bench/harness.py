@@ -19,6 +19,7 @@ from typing import Any
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import CONF_HOST, CONF_PASSWORD, CONF_TOKEN, CONF_USERNAME
 from homeassistant.core import HomeAssistant
+from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import (  # type: ignore[import-untyped]
     MockConfigEntry,
     async_fire_time_changed,
@@ -26,7 +27,7 @@ from pytest_homeassistant_custom_component.common import (  # type: ignore[impor
 
 import custom_components.ksem_zaptec  # noqa: F401 - before phacc's testing_config
 from custom_components.ksem_zaptec.const import CONF_KIND, DOMAIN, KIND_KSEM, KIND_ZAPTEC
-from custom_components.ksem_zaptec.zaptec.const import CONF_API_URL
+from custom_components.ksem_zaptec.zaptec.const import CONF_ZAPTEC_API_URL
 from simulator.ksem import KsemSimulator
 from simulator.zaptec import ZaptecSimulator
 
@@ -60,8 +61,13 @@ def zaptec_simulator(
     return sim
 
 
-def zaptec_entry(sim: ZaptecSimulator, url: str) -> MockConfigEntry:
-    """The config entry of the simulated account served at `url` (not added yet)."""
+async def use_zaptec_simulator(hass: HomeAssistant, url: str) -> None:
+    """Point the integration at the simulated cloud served at `url` (as configuration.yaml)."""
+    assert await async_setup_component(hass, DOMAIN, {DOMAIN: {CONF_ZAPTEC_API_URL: url}})
+
+
+def zaptec_entry(sim: ZaptecSimulator) -> MockConfigEntry:
+    """The config entry of the simulated account (not added yet); see use_zaptec_simulator."""
     return MockConfigEntry(
         domain=DOMAIN,
         title=sim.username,
@@ -70,7 +76,6 @@ def zaptec_entry(sim: ZaptecSimulator, url: str) -> MockConfigEntry:
             CONF_KIND: KIND_ZAPTEC,
             CONF_USERNAME: sim.username,
             CONF_PASSWORD: sim.password,
-            CONF_API_URL: url,
         },
     )
 

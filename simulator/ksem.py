@@ -1,9 +1,13 @@
 """Simulated KOSTAL Smart Energy Meter (KSEM G2): the HTTP/WebSocket API of docs/ksem.md.
 
 - web-login (password -> admin JWT), the `access-token` app (HA's guessed request at
-  `TOKEN_REQUEST_PATH`, the web UI's list/add/authorize/revoke), tokens pending -> authorized
-  -> revoked, 401 (empty body) for pending/revoked tokens, 429 on more than one POST per
-  second on token routes;
+  `Flags.token_route`, one of `TOKEN_ROUTES` or none; the web UI's list/add/authorize/revoke),
+  tokens pending -> authorized -> revoked, 401 (empty body) for pending/revoked tokens, 429 on
+  more than one POST per second on token routes;
+- TQ's REST framework and nginx as documented: 404 (JSON error) for an unknown path of a
+  running app, 405 (JSON error) for a known path asked with the wrong method, 502 for an app
+  that does not run, 308 from HTTP to HTTPS for versioned public routes
+  (`/api/<app>/public/v<N>/…`), served with a self-signed certificate (`serve_https`);
 - the JSON interface (milli-units; by default the example of docs/ksem.md#json-interface),
   device-settings;
 - the protobuf data-transfer WebSocket (first frame `Bearer <token>`, close 1008 on refusal);
@@ -20,28 +24,43 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
+import hashlib
 import json
 import logging
+import re
 import secrets
 import socket
+import ssl
 import struct
+import tempfile
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
+from pathlib import Path
 from typing import Any
 
 import jwt
 from aiohttp import WSCloseCode, WSMsgType, web
 
+from . import server
 from .ksem_protobuf import encode_gdrs
 from .ksem_ui import INDEX_HTML
 
 _LOGGER = logging.getLogger(__name__)
 
-# Same guess as custom_components/ksem_zaptec/ksem/api/pairing.py (kept separate on purpose).
+# Where HA's token request may live (the same guesses as the integration's `api/pairing.py`,
+# kept separate on purpose); `Flags.token_route` picks one, or None for a meter without any.
 TOKEN_REQUEST_PATH = "/api/access-token/token"
+TOKEN_REQUEST_PUBLIC_PATH = "/api/access-token/public/v1/token"
+TOKEN_ROUTES = (TOKEN_REQUEST_PATH, TOKEN_REQUEST_PUBLIC_PATH)
+# Apps this meter runs: an unknown path under them is 404, any other app 502 (nginx).
+APPS = ("web-login", "access-token", "json", "device-settings", "data-transfer")
+_OTHER_APP = r"(?!(?:" + "|".join(APPS) + r")(?:/|$))[^/]+"
+PUBLIC_ROUTE = re.compile(r"^/api/[^/]+/public/v\d+/")
 NO_EXPIRY = 253402214400  # 9999-12-31, what the meter writes for "no expiry"
 WS_PREFIX = "/api/data-transfer/ws/protobuf/gdr/local/values/"
 TOPIC_SMART_METER = "smart-meter"
@@ -148,6 +167,8 @@ class Flags:
     api_reads_energy_flow: bool = True
     json_interface: bool = True
     device_settings_app: bool = True
+    # The path of HA's token request (None: the app has none, every guess is 404).
+    token_route: str | None = TOKEN_REQUEST_PATH
     # None: HA's token request works; an int (404, 405, ...): the app answers that status.
     token_request_status: int | None = None
     # None: the JSON interface answers normally; an int (429, 500, ...): it answers that.
@@ -210,6 +231,8 @@ class KsemSimulator:
         self.post_interval = post_interval
         self.values = default_values()
         self.energy_flow = default_energy_flow()
+        # The energy-flow frames' timestamps (the meter's clock); a test may run it faster.
+        self.energy_flow_clock: Callable[[], float] = time.time
         self.meter_status = 1  # GDR status OK
         self.flags = Flags()
         self.device_settings: dict[str, Any] = {
@@ -232,8 +255,29 @@ class KsemSimulator:
         self._admin_tokens: set[str] = set()
         self._last_post: dict[str, float] = {}
         self._sockets = _Sockets()
+        # The HTTPS side (`serve_https`): its port, and its certificate's SHA-256 (hex).
+        self.https_port: int | None = None
+        self.certificate_sha256: str | None = None
         self.app = web.Application(middlewares=[self._middleware])
         self._add_routes()
+
+    async def serve_https(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        certificate: tuple[ssl.SSLContext, str] | None = None,
+    ) -> server.RunningServer:
+        """Serve the same app over HTTPS with a new self-signed certificate (as the meter does).
+
+        The meter's certificate names `<hostname>.local` (docs/ksem.md#https-and-the-certificate);
+        an EC key here instead of the meter's RSA-2048, to start quickly. `certificate` (a
+        context and its SHA-256 from `self_signed_context`) serves an earlier one again.
+        """
+        certificate = certificate or self_signed_context(f"ksem-{self.serial}.local")
+        context, self.certificate_sha256 = certificate
+        running = await server.start(self.app, host, port, ssl_context=context)
+        self.https_port = running.port
+        return running
 
     # ---- scripting helpers (used in-process by tests and by /_sim/) -------------------------
 
@@ -365,11 +409,11 @@ class KsemSimulator:
         r = self.app.router
         r.add_get("/", self._index)
         r.add_post("/api/web-login/token", self._login)
-        r.add_post(TOKEN_REQUEST_PATH, self._token_request)
         r.add_get("/api/access-token/tokens", self._list_tokens)
         r.add_post("/api/access-token/tokens", self._add_token)
         r.add_put("/api/access-token/tokens/{jti}/authorize", self._ui_authorize)
         r.add_delete("/api/access-token/tokens/{jti}", self._ui_revoke)
+        r.add_route("*", "/api/access-token/{tail:.*}", self._token_route)
         r.add_get("/api/json/local/values/smart-meter", self._values)
         r.add_get("/api/device-settings", self._device_settings)
         r.add_get(WS_PREFIX + "{topic:.+}", self._websocket)
@@ -385,8 +429,8 @@ class KsemSimulator:
         r.add_post("/_sim/tokens/revoke", self._sim_revoke)
         r.add_post("/_sim/offline", self._sim_offline)
         r.add_post("/_sim/flags", self._sim_flags)
-        r.add_route("*", "/api/{app}/{tail:.*}", self._no_app)
-        r.add_route("*", "/api/{app}", self._no_app)
+        r.add_route("*", "/api/{app:" + _OTHER_APP + "}/{tail:.*}", self._no_app)
+        r.add_route("*", "/api/{app:" + _OTHER_APP + "}", self._no_app)
 
     @web.middleware
     async def _middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
@@ -413,7 +457,21 @@ class KsemSimulator:
                     headers={"Retry-After": f"{self.post_interval:g}"},
                 )
             self._last_post[peer] = now
-        response: web.StreamResponse = await handler(request)
+        return await self._dispatch(request, handler)
+
+    async def _dispatch(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        """The HTTPS redirect of nginx, then the app, with TQ's JSON answers to 404 and 405."""
+        if PUBLIC_ROUTE.match(request.path) and not request.secure:
+            # nginx: versioned public routes only over HTTPS (the meter's port 443).
+            port = f":{self.https_port}" if self.https_port else ""
+            target = f"https://{request.url.host}{port}{request.path_qs}"
+            return web.Response(status=HTTPStatus.PERMANENT_REDIRECT, headers={"Location": target})
+        try:
+            response: web.StreamResponse = await handler(request)
+        except web.HTTPMethodNotAllowed:
+            return self._error(HTTPStatus.METHOD_NOT_ALLOWED, "method not allowed")
+        except web.HTTPNotFound:
+            return self._error(HTTPStatus.NOT_FOUND, "not found")
         return response
 
     def _bearer(self, value: str | None) -> str | None:
@@ -479,6 +537,14 @@ class KsemSimulator:
         return web.json_response(
             {"access_token": token, "token_type": "Bearer", "expires_in": expires_in}
         )
+
+    async def _token_route(self, request: web.Request) -> web.Response:
+        """Any other path of the access-token app: HA's token request if it is that route."""
+        if request.path != self.flags.token_route:
+            return self._error(HTTPStatus.NOT_FOUND, "not found")
+        if request.method != "POST":
+            return self._error(HTTPStatus.METHOD_NOT_ALLOWED, "method not allowed")
+        return await self._token_request(request)
 
     async def _token_request(self, request: web.Request) -> web.Response:
         if self.flags.token_request_status is not None:
@@ -560,7 +626,10 @@ class KsemSimulator:
     def _frame(self, topic: str) -> bytes:
         if topic == TOPIC_ENERGY_FLOW:
             return encode_gdrs(
-                "kostal-energyflow", {}, flex_values=self.energy_flow, timestamp=time.time()
+                "kostal-energyflow",
+                {},
+                flex_values=self.energy_flow,
+                timestamp=self.energy_flow_clock(),
             )
         return encode_gdrs(
             "smart-meter", self.values, status=self.meter_status, timestamp=time.time()
@@ -694,3 +763,39 @@ class KsemSimulator:
             if name in Flags.__slots__ and name not in _FLAGS_WITH_SIDE_EFFECTS:
                 setattr(self.flags, name, value)
         return web.json_response(self.flags.as_dict())
+
+
+def self_signed_context(common_name: str) -> tuple[ssl.SSLContext, str]:
+    """A server TLS context with a new self-signed certificate, and its SHA-256 (hex)."""
+    from cryptography import x509  # noqa: PLC0415 - only when HTTPS is served
+    from cryptography.hazmat.primitives import hashes, serialization  # noqa: PLC0415
+    from cryptography.hazmat.primitives.asymmetric import ec  # noqa: PLC0415
+    from cryptography.x509.oid import NameOID  # noqa: PLC0415
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=36525))
+        .sign(key, hashes.SHA256())
+    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    with tempfile.TemporaryDirectory() as work:
+        cert_file, key_file = Path(work, "cert.pem"), Path(work, "key.pem")
+        cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+        key_file.write_bytes(
+            key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+        )
+        context.load_cert_chain(cert_file, key_file)
+    der = cert.public_bytes(serialization.Encoding.DER)
+    return context, hashlib.sha256(der).hexdigest()

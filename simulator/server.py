@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 from dataclasses import dataclass
 
 from aiohttp import web
@@ -25,11 +26,16 @@ class RunningServer:
         await self.runner.cleanup()
 
 
-async def start(app: web.Application, host: str = "127.0.0.1", port: int = 0) -> RunningServer:
-    """Serve `app` on `host:port` (port 0 picks a free one)."""
+async def start(
+    app: web.Application,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    ssl_context: ssl.SSLContext | None = None,
+) -> RunningServer:
+    """Serve `app` on `host:port` (port 0 picks a free one), over TLS with `ssl_context`."""
     runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=0.1)
     await runner.setup()
-    site = web.TCPSite(runner, host, port)
+    site = web.TCPSite(runner, host, port, ssl_context=ssl_context)
     await site.start()
     # aiohttp exposes the port it bound (port 0 = any free one) only through its addresses.
     bound = runner.addresses[0][1] if runner.addresses else port

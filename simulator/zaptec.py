@@ -1,8 +1,13 @@
-"""Simulated Zaptec cloud: login, paged lists, details, state, the two portal writes.
+"""Simulated Zaptec cloud: login, paged lists, details, state, firmware, writes, commands.
 
 Speaks the wire format of docs/zaptec.md (PascalCase JSON, `{Pages, Data}` pages, string
 observation values, 400 on a bad password, 401 on an expired token, 429 over 10 requests per
-second, 204 hierarchy without access). Everything under `/_sim/` is the control API used by
+second, 204 hierarchy without access). The documented writes and commands change the
+simulated chargers the way docs/zaptec.md#control describes, and refuse like Zaptec does: 528
+for a command that would change nothing, 527 (HTTP 500) for an installation managed by
+Sense/APM (`SimInstallation.apm`), 403 for a User role or an externally managed charger
+(`SimCharger.externally_managed`), HTTP 500 from deauthorize-and-stop although it executes
+(`SimCharger.deauthorize_answers_500`). Everything under `/_sim/` is the control API used by
 tests, the fault benchmark and people trying the development instance: faults (an error
 status, with or without Retry-After, or no answer for a while; for some requests or until
 cleared), expired tokens. Imports nothing from the integration.
@@ -123,6 +128,7 @@ class ZaptecSimulator:
         self.password = password
         self.expires_in = expires_in
         self.rate_limit = rate_limit
+        self.rate_limited = 0  # requests answered 429 by the rate limit (benchmarks count them)
         self.advance_energy = advance_energy
         # Looked up at call time, so a frozen test clock is followed.
         self.clock = clock or (lambda: time.monotonic())  # noqa: PLW0108
@@ -260,6 +266,10 @@ class ZaptecSimulator:
         app.router.add_get("/api/chargers/{id}", self._charger)
         app.router.add_put("/api/chargers/{id}", self._put_charger)
         app.router.add_get("/api/chargers/{id}/state", self._state)
+        app.router.add_post("/api/installation/{id}/update", self._update_installation)
+        app.router.add_post("/api/chargers/{id}/update", self._update_charger)
+        app.router.add_post("/api/chargers/{id}/sendCommand/{command}", self._send_command)
+        app.router.add_get("/api/chargerFirmware/installation/{id}", self._firmware)
         app.router.add_get("/_sim/requests", self._sim_requests)
         app.router.add_delete("/_sim/requests", self._sim_reset_requests)
         app.router.add_get("/_sim/state", self._sim_state)
@@ -289,6 +299,7 @@ class ZaptecSimulator:
         while self._recent and now - self._recent[0] >= 1.0:
             self._recent.popleft()
         if len(self._recent) >= self.rate_limit:
+            self.rate_limited += 1
             return _json({"Code": 429, "Details": "Too many requests"}, 429, {"Retry-After": "1"})
         self._recent.append(now)
         fault = next((f for f in self.faults if f.matches(request)), None)
@@ -510,6 +521,157 @@ class ZaptecSimulator:
         if not self._privileged(installation.roles):
             return _json({"Code": 533, "Details": "Forbidden"}, 403)
         return _json(charger.state_json(installation))
+
+    # -- documented writes and commands ----------------------------------------------------
+
+    @staticmethod
+    async def _fields(request: web.Request) -> dict[str, Any]:
+        """The JSON body's fields by lower-case name (ASP.NET binds names case-insensitively)."""
+        try:
+            body = await request.json()  # read before by the middleware: aiohttp caches it
+        except ValueError:
+            return {}
+        return {str(k).lower(): v for k, v in body.items()} if isinstance(body, dict) else {}
+
+    @staticmethod
+    def _amperes(value: Any, high: float) -> float | None:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return None
+        return float(value) if 0 <= value <= high else None
+
+    async def _update_installation(self, request: web.Request) -> web.Response:
+        installation = self._installation_or_404(request)
+        if not self._privileged(installation.roles):
+            return _json({"Code": 533, "Details": "Forbidden"}, 403)
+        if installation.apm:
+            return _json({"Code": 527, "Details": "Cannot update installation when using APM"}, 500)
+        fields = await self._fields(request)
+        high = installation.max_current
+        if "availablecurrent" in fields:
+            value = self._amperes(fields["availablecurrent"], high)
+            if value is None:
+                return _json({"Code": 503, "Details": "Invalid AvailableCurrent"}, 400)
+            installation.available_current = (value, value, value)
+        elif any(f"availablecurrentphase{n}" in fields for n in (1, 2, 3)):
+            # A phase left out is reset to its default (the installation's maximum).
+            phases = [
+                self._amperes(fields.get(f"availablecurrentphase{n}", high), high)
+                for n in (1, 2, 3)
+            ]
+            if None in phases:
+                return _json({"Code": 503, "Details": "Invalid AvailableCurrentPhase"}, 400)
+            installation.available_current = (phases[0] or 0.0, phases[1] or 0.0, phases[2] or 0.0)
+        if "threetoonephaseswitchcurrent" in fields:
+            value = self._amperes(fields["threetoonephaseswitchcurrent"], 32)
+            if value is None or installation.three_to_one_phase_switch_current is None:
+                return _json({"Code": 527, "Details": "Not supported"}, 500)
+            installation.three_to_one_phase_switch_current = value
+        return web.Response(status=200)
+
+    async def _update_charger(self, request: web.Request) -> web.Response:
+        charger = self._charger_or_404(request)
+        if not self._privileged(self.installations[charger.installation_id].roles):
+            return _json({"Code": 533, "Details": "Forbidden"}, 403)
+        if charger.externally_managed:
+            return _json({"Code": 533, "Details": "Managed by an external load system"}, 403)
+        fields = await self._fields(request)
+        values = {}
+        for name, attribute in (
+            ("minchargecurrent", "min_current"),
+            ("maxchargecurrent", "max_current"),
+        ):
+            if name in fields:
+                value = self._amperes(fields[name], 32)
+                if value is None:
+                    return _json({"Code": 503, "Details": f"Invalid {name}"}, 400)
+                values[attribute] = value
+        for attribute, value in values.items():
+            setattr(charger, attribute, value)
+        charger.updated = datetime.now(UTC)
+        return web.Response(status=200)
+
+    async def _send_command(self, request: web.Request) -> web.Response:
+        charger = self._charger_or_404(request)
+        installation = self.installations[charger.installation_id]
+        if not self._privileged(installation.roles):
+            return _json({"Code": 533, "Details": "Forbidden"}, 403)
+        if not charger.online:
+            return _json({"Code": 520, "Details": "Error communicating with device"}, 500)
+        command = request.match_info["command"]
+        handler = {
+            "102": self._restart,
+            "200": self._upgrade,
+            "506": self._stop,
+            "507": self._resume,
+            "10001": self._deauthorize,
+        }.get(command)
+        if handler is None:
+            return _json({"Code": 519, "Details": "Unknown command"}, 400)
+        response = handler(charger, installation)
+        charger.updated = datetime.now(UTC)
+        return response or web.Response(status=200)
+
+    @staticmethod
+    def _rejected() -> web.Response:
+        return _json({"Code": 528, "Details": "Device command rejected"}, 500)
+
+    def _restart(self, charger: SimCharger, installation: SimInstallation) -> web.Response | None:
+        return None  # the charger reboots; its state stays as it was
+
+    def _upgrade(self, charger: SimCharger, installation: SimInstallation) -> web.Response | None:
+        if charger.firmware == charger.latest_firmware:
+            return self._rejected()
+        charger.firmware = charger.latest_firmware
+        return None
+
+    def _stop(self, charger: SimCharger, installation: SimInstallation) -> web.Response | None:
+        # Refused when already paused or disconnected (Zaptec's command validation).
+        if charger.operating_mode == 1 or (charger.operating_mode == 5 and charger.final_stop):
+            return self._rejected()
+        if charger.power_w > 0:
+            charger.resume_power_w = charger.power_w
+        charger.operating_mode, charger.final_stop, charger.power_w = 5, True, 0.0
+        return None
+
+    def _resume(self, charger: SimCharger, installation: SimInstallation) -> web.Response | None:
+        # Refused unless paused, and while a schedule is active.
+        if not (charger.operating_mode == 5 and charger.final_stop) or charger.schedule_active:
+            return self._rejected()
+        charger.operating_mode, charger.final_stop = 3, False
+        charger.power_w = charger.resume_power_w
+        return None
+
+    def _deauthorize(
+        self, charger: SimCharger, installation: SimInstallation
+    ) -> web.Response | None:
+        if charger.operating_mode not in (2, 3, 5):
+            return self._rejected()
+        charger.completed_session_kwh, charger.session_kwh = charger.session_kwh, 0.0
+        charger.current_user, charger.final_stop, charger.power_w = "", False, 0.0
+        # With authorization required the car waits for a new one; else the session is over.
+        charger.operating_mode = 2 if charger.effective_required(installation) else 5
+        if charger.deauthorize_answers_500:
+            return _json({"Code": 500, "Details": "An error has occurred"}, 500)
+        return None
+
+    async def _firmware(self, request: web.Request) -> web.Response:
+        installation = self._installation_or_404(request)
+        if not self._privileged(installation.roles):
+            return _json({"Code": 533, "Details": "Forbidden"}, 403)
+        return _json(
+            [
+                {
+                    "ChargerId": c.id,
+                    "DeviceType": c.device_type,
+                    "IsOnline": c.online,
+                    "CurrentVersion": c.firmware,
+                    "AvailableVersion": c.latest_firmware,
+                    "IsUpToDate": c.firmware == c.latest_firmware,
+                }
+                for c in self.chargers.values()
+                if c.installation_id == installation.id
+            ]
+        )
 
     # -- the control API ------------------------------------------------------------------
 

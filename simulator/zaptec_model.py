@@ -46,6 +46,9 @@ class SimInstallation:
     available_current: tuple[float, float, float] = (32.0, 32.0, 32.0)
     # "Message subscription" (Service Bus push); only rendered when on.
     messaging_enabled: bool = False
+    three_to_one_phase_switch_current: float | None = 0.0  # None: not rendered (a Go 1 site)
+    # Refusals of the documented writes, one flag each (see ZaptecSimulator):
+    apm: bool = False  # Zaptec Sense/APM manages the current: installation update -> 527
 
     def to_json(self) -> dict[str, Any]:
         """Render like `GET /api/installation/{id}`."""
@@ -61,6 +64,11 @@ class SimInstallation:
             "InstallationType": 0,
             "NetworkType": 4,
             "MaxCurrent": self.max_current,
+            **(
+                {"ThreeToOnePhaseSwitchCurrent": self.three_to_one_phase_switch_current}
+                if self.three_to_one_phase_switch_current is not None
+                else {}
+            ),
             "AvailableCurrentPhase1": self.available_current[0],
             "AvailableCurrentPhase2": self.available_current[1],
             "AvailableCurrentPhase3": self.available_current[2],
@@ -96,6 +104,16 @@ class SimCharger:
     auth_disabled: bool = False
     current_user: str = ""
     firmware: str = "4.1.0.1"
+    latest_firmware: str = "4.1.0.1"
+    final_stop: bool = False  # observation 718: paused by command 506
+    schedule_active: bool = False  # observation 763 set: resume (507) is refused
+    max_current: float = 32.0  # observations 510/511, set by POST /api/chargers/{id}/update
+    min_current: float = 6.0
+    resume_power_w: float = 7360.0  # what a resumed session draws
+    completed_session_kwh: float | None = None  # observation 723, set when a session ends
+    # Refusals, one flag each (see ZaptecSimulator):
+    externally_managed: bool = False  # an external load system: charger update -> 403
+    deauthorize_answers_500: bool = False  # 10001 executes, but answers HTTP 500
     updated: datetime = field(default_factory=lambda: datetime(2026, 1, 1, tzinfo=UTC))
 
     def effective_required(self, installation: SimInstallation) -> bool:
@@ -141,6 +159,22 @@ class SimCharger:
         }
         return "OCMF|" + json.dumps(payload, separators=(",", ":")) + "|{}"
 
+    def completed_session(self) -> str | None:
+        """Observation 723: the last completed session as a JSON string (None: none yet)."""
+        if self.completed_session_kwh is None:
+            return None
+        session = {
+            "SessionId": stable_id("session", self.id, self.completed_session_kwh),
+            "Energy": round(self.completed_session_kwh, 3),
+            "StartDateTime": _timestamp(self.updated),
+            "EndDateTime": _timestamp(self.updated),
+            "ReliableClock": True,
+            "StoppedByRFID": False,
+            "AuthenticationCode": "",
+            "SignedSession": "",
+        }
+        return json.dumps(session, separators=(",", ":"))
+
     def state_json(self, installation: SimInstallation) -> list[dict[str, Any]]:
         """Render like `GET /api/chargers/{id}/state`: all values are strings."""
         charging = self.operating_mode == 3
@@ -155,12 +189,17 @@ class SimCharger:
             507: f"{phase_current:.2f}",
             508: f"{phase_current:.2f}",
             509: f"{phase_current:.2f}",
+            510: f"{self.max_current:g}",
+            511: f"{self.min_current:g}",
             513: f"{self.power_w:.1f}",
             553: f"{self.session_kwh:.3f}",
             554: self.ocmf(),
             708: "16" if self.operating_mode in (2, 3) else "0",
             710: str(self.operating_mode),
+            718: "1" if self.final_stop else "0",
             722: self.current_user,
+            723: self.completed_session(),
+            763: "2026-01-01T22:00:00Z" if self.schedule_active else None,
             854: "PilotTestResults: not parsed",  # an id the integration ignores
             908: self.firmware,
             911: self.firmware,

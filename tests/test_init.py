@@ -15,11 +15,11 @@ async def test_menu_offers_both_kinds(hass: HomeAssistant) -> None:
     assert result["menu_options"] == ["ksem", "zaptec"]
 
 
-async def test_only_ksem_entries_have_options(hass: HomeAssistant) -> None:
-    """The options flow (write/poll interval) exists for meters, not for Zaptec accounts."""
+async def test_both_kinds_have_options(hass: HomeAssistant) -> None:
+    """Meters: write/poll intervals; Zaptec accounts: the available current's rate guard."""
     ksem = MockConfigEntry(domain=DOMAIN, data={"kind": "ksem", "host": "ksem-1"})
     zaptec = MockConfigEntry(domain=DOMAIN, data={"kind": "zaptec", "username": "a@b.c"})
     ksem.add_to_hass(hass)
     zaptec.add_to_hass(hass)
     assert ksem.supports_options is True
-    assert zaptec.supports_options is False
+    assert zaptec.supports_options is True

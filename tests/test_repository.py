@@ -11,7 +11,7 @@ import pytest
 
 ROOT = Path(__file__).parent.parent
 INTEGRATION = ROOT / "custom_components" / "ksem_zaptec"
-PLATFORMS = ("sensor", "binary_sensor", "switch")
+PLATFORMS = ("sensor", "binary_sensor", "switch", "button", "number", "update")
 
 
 def _imports(path: Path) -> set[str]:

@@ -1,6 +1,8 @@
 """Run benchmark scenarios under Home Assistant's pytest harness and print their tables.
 
-    python -m bench.scenarios NAME [NAME ...]  NAME: zaptec, faults, push (bench/scenarios/NAME.py)
+    python -m bench.scenarios NAME [NAME ...]
+
+NAME: zaptec, faults, control, pairing, energy, push (bench/scenarios/NAME.py).
 
 One pytest session collects the named modules; each records its figures in `ROWS`, and its
 `print_tables` prints them here once pytest is done. Nothing Home Assistant is imported before
@@ -19,7 +21,7 @@ import pytest
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
-NAMES = ("zaptec", "faults", "push")
+NAMES = ("zaptec", "faults", "control", "pairing", "energy", "push")
 
 
 def main() -> int:

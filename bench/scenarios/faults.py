@@ -42,7 +42,15 @@ from pytest_homeassistant_custom_component.common import (  # type: ignore[impor
     MockConfigEntry,
 )
 
-from bench.harness import STEP, LoopbackClock, Rows, ksem_entry, zaptec_entry, zaptec_simulator
+from bench.harness import (
+    STEP,
+    LoopbackClock,
+    Rows,
+    ksem_entry,
+    use_zaptec_simulator,
+    zaptec_entry,
+    zaptec_simulator,
+)
 from custom_components.ksem_zaptec.const import DOMAIN
 from simulator import server
 from simulator.ksem import KsemSimulator
@@ -241,7 +249,8 @@ async def test_zaptec(
     sim = zaptec_simulator(1, 2)
     srv = await server.start(sim.app)
     clock = LoopbackClock(hass, freezer, _activity(hass, [lambda: len(sim.requests)]))
-    entry = await _set_up(clock, lambda: zaptec_entry(sim, srv.url))
+    await use_zaptec_simulator(hass, srv.url)
+    entry = await _set_up(clock, lambda: zaptec_entry(sim))
     setup = len(sim.requests)
     clock.now = 0.0
     charger = next(iter(sim.chargers.values()))

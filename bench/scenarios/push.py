@@ -31,7 +31,14 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 
-from bench.harness import Clock, Rows, set_up, zaptec_entry, zaptec_simulator
+from bench.harness import (
+    Clock,
+    Rows,
+    set_up,
+    use_zaptec_simulator,
+    zaptec_entry,
+    zaptec_simulator,
+)
 from custom_components.ksem_zaptec.const import DOMAIN
 from custom_components.ksem_zaptec.zaptec import push as push_module
 from custom_components.ksem_zaptec.zaptec.api import ClientTuning, ZaptecClient
@@ -86,8 +93,9 @@ async def test_push_freshness(
             for installation in sim.installations.values():
                 installation.messaging_enabled = True
             srv = await serve(sim.app)
+            await use_zaptec_simulator(hass, srv.url)
             started = time.monotonic()
-            entry = await set_up(hass, zaptec_entry(sim, srv.url))
+            entry = await set_up(hass, zaptec_entry(sim))
             push = entry.runtime_data.push
             assert push is not None
             await _until(lambda: bool(push.connected))
@@ -182,7 +190,8 @@ async def test_hour_with_push(
     for installation in sim.installations.values():
         installation.messaging_enabled = True
     srv = await serve(sim.app)
-    entry = zaptec_entry(sim, srv.url)
+    await use_zaptec_simulator(hass, srv.url)
+    entry = zaptec_entry(sim)
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
     clock = _PushClock(hass, freezer)

@@ -6,13 +6,47 @@ Energy Meter lives in `ksem/`, everything about the Zaptec cloud in `zaptec/`.
 
 from __future__ import annotations
 
+import voluptuous as vol
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers.typing import ConfigType
 
+from .const import DOMAIN, LOGGER
 from .kinds import is_ksem
 from .ksem import entry as ksem_entry
 from .zaptec import entry as zaptec_entry
+from .zaptec.const import CONF_ZAPTEC_API_URL, LEGACY_CONF_API_URL
+from .zaptec.coordinator import API_URL
+from .zaptec.services import async_setup_services
+
+# Set up through the UI only. The one YAML key is for the development instance and the tests:
+# it points the Zaptec side at the simulator (see zaptec/const.py).
+CONFIG_SCHEMA = vol.Schema(
+    {vol.Optional(DOMAIN): vol.Schema({vol.Optional(CONF_ZAPTEC_API_URL): cv.url})},
+    extra=vol.ALLOW_EXTRA,
+)
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Register the actions; take the development-only Zaptec URL from configuration.yaml."""
+    async_setup_services(hass)
+    if url := config.get(DOMAIN, {}).get(CONF_ZAPTEC_API_URL):
+        LOGGER.warning("The Zaptec side talks to %s instead of the Zaptec cloud", url)
+        hass.data[API_URL] = url.rstrip("/")
+    return True
+
+
+async def async_migrate_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
+    """1.1 → 1.2: a Zaptec entry no longer stores the cloud's URL.
+
+    (Home Assistant refuses an entry of a newer major version before asking us.)
+    """
+    if entry.minor_version == 1:
+        data = {k: v for k, v in entry.data.items() if k != LEGACY_CONF_API_URL}
+        hass.config_entries.async_update_entry(entry, data=data, minor_version=2)
+    return True
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:

@@ -19,14 +19,14 @@ from homeassistant.core import callback
 
 from .const import CONF_KIND, DOMAIN, KIND_KSEM, KIND_ZAPTEC
 from .ksem.config_flow import KsemFlowMixin, KsemOptionsFlow
-from .zaptec.config_flow import ZaptecFlowMixin
+from .zaptec.config_flow import ZaptecFlowMixin, ZaptecOptionsFlow
 
 
 class KsemZaptecConfigFlow(KsemFlowMixin, ZaptecFlowMixin, domain=DOMAIN):
     """Add a KOSTAL Smart Energy Meter or a Zaptec account."""
 
     VERSION = 1
-    MINOR_VERSION = 1
+    MINOR_VERSION = 2
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Let the user pick what to add."""
@@ -54,14 +54,10 @@ class KsemZaptecConfigFlow(KsemFlowMixin, ZaptecFlowMixin, domain=DOMAIN):
             return await self.async_step_ksem_reconfigure()
         return await self.async_step_zaptec_reconfigure()
 
-    @classmethod
-    @callback
-    def async_supports_options_flow(cls, config_entry: ConfigEntry) -> bool:
-        """Only KSEM entries have options (how often states are written)."""
-        return config_entry.data.get(CONF_KIND) == KIND_KSEM
-
     @staticmethod
     @callback
     def async_get_options_flow(config_entry: ConfigEntry) -> OptionsFlow:
-        """Options of a KSEM entry."""
-        return KsemOptionsFlow()
+        """KSEM: how often states are written; Zaptec: the available current's rate guard."""
+        if config_entry.data.get(CONF_KIND) == KIND_KSEM:
+            return KsemOptionsFlow()
+        return ZaptecOptionsFlow()

@@ -173,6 +173,10 @@ class Simulators:
         """Change smart-meter values (JSON names, milli-units)."""
         http("POST", f"{self.ksem_url}/_sim/values", json_body=values)
 
+    def set_ksem_energy_flow(self, **values: int) -> None:
+        """Change energy-flow flex values (`pvPowerTotal`, ... in mW; battery + = charging)."""
+        http("POST", f"{self.ksem_url}/_sim/energy_flow", json_body=values)
+
     def authorize_ksem_tokens(self) -> None:
         """Authorize every pending token (set-up only; test 1 does it in the meter's web UI)."""
         http("POST", f"{self.ksem_url}/_sim/tokens/authorize", json_body={})

@@ -139,6 +139,8 @@ def test_add_ksem_through_the_ui(
     )
     token_name = pending[-1]["name"]
     expect(dialog.get_by_text(token_name, exact=True).first).to_be_visible()
+    # A unique name: its code in bold, so the right row is found among several tokens.
+    expect(dialog.locator("strong", has_text=token_name[-4:]).first).to_be_visible()
     # How the (centred) instructions read to the user.
     page.screenshot(path=ARTIFACTS / "test_add_ksem_through_the_ui-authorize.png")
 
@@ -159,7 +161,11 @@ def test_add_ksem_through_the_ui(
 
     # Back in HA, the flow moves on by itself (it checks every 3 s) and creates the entry.
     page.bring_to_front()
-    expect(dialog.get_by_role("textbox", name="Device name")).to_have_value(KSEM_TITLE)
+    # Two devices: the meter and the home battery of its energy flow (linked to the meter).
+    names = dialog.get_by_role("textbox", name="Device name")
+    expect(names).to_have_count(2)
+    expect(names.first).to_have_value(KSEM_TITLE)
+    assert names.nth(1).input_value() == STRINGS["device"]["home_battery"]["name"]
     dialog.get_by_role("button", name=FINISH).click()
 
     # The device page lists live values that match the simulated meter.
@@ -172,7 +178,7 @@ def test_add_ksem_through_the_ui(
         page, "Grid power", (values["active_power_+"] - values["active_power_-"]) / 1000, "W"
     )
     expect_row_value(page, "Import power", values["active_power_+"] / 1000, "W")
-    expect_row_value(page, "Energy import", values["active_energy_+"] / 1_000_000, "kWh")
+    expect_row_value(page, "Import energy", values["active_energy_+"] / 1_000_000, "kWh")
     # ... and follows the meter: the next push arrives within the write interval (5 s).
     sims.set_ksem_values(**{"active_power_+": 5_432_100})
     expect_row_value(page, "Grid power", 5432.1, "W")
@@ -298,6 +304,142 @@ def test_dashboard_follows_the_simulators(
     expect(toggle).not_to_be_checked()
 
 
+# ---- 3b. Energy dashboard -----------------------------------------------------------------
+
+
+def _pick_statistic(page: Page, entity_id: str) -> None:
+    """The first empty statistic picker of the open dialog: search the entity, take it."""
+    page.get_by_text("Select a statistic").first.click()
+    popup = page.locator("ha-picker-combo-box").last
+    popup.get_by_role("textbox").first.fill(entity_id)
+    popup.locator("ha-combo-box-item").first.click()
+
+
+def _configure_energy(
+    page: Page, url: str, ksem: dict[str, str], lifetime: str, charge_power: str
+) -> None:
+    """Settings -> Dashboards -> Energy, each section's dialog filled as a user would."""
+    page.goto(f"{url}/config/energy")
+    page.get_by_role("button", name="Add grid connection").click()
+    expect(page.get_by_text("Energy imported from grid")).to_be_visible()
+    _pick_statistic(page, ksem["import_energy"])
+    _pick_statistic(page, ksem["export_energy"])
+    page.get_by_role("radio", name="Standard").click()  # + = import, as Grid power is
+    _pick_statistic(page, ksem["grid_power"])
+    page.get_by_role("button", name="Save").click()
+
+    page.get_by_role("button", name="Add solar production").click()
+    expect(page.get_by_text("Solar production energy")).to_be_visible()
+    _pick_statistic(page, ksem["pv_energy"])
+    _pick_statistic(page, ksem["pv_power"])
+    page.get_by_role("button", name="Save").click()
+
+    page.get_by_role("button", name="Add battery system").click()
+    expect(page.get_by_text("Energy discharged from the battery")).to_be_visible()
+    _pick_statistic(page, ksem["battery_discharge_energy"])
+    _pick_statistic(page, ksem["battery_charge_energy"])
+    page.get_by_role("radio", name="Standard").click()  # + = discharge: no "Inverted"
+    _pick_statistic(page, ksem["battery_power"])
+    _pick_statistic(page, ksem["battery_soc"])
+    page.get_by_role("button", name="Save").click()
+
+    page.get_by_role("button", name="Add device").click()
+    expect(page.get_by_text("Device energy consumption")).to_be_visible()
+    _pick_statistic(page, lifetime)
+    _pick_statistic(page, charge_power)
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("button", name="Add device")).to_be_visible()
+
+
+def _check_energy_prefs(
+    ha: HomeAssistant, ksem: dict[str, str], lifetime: str, charge_power: str
+) -> None:
+    """What the dialogs saved: every source from this integration, nothing else."""
+    prefs = ha.ws({"type": "energy/get_prefs"})[0]
+    grid, solar, battery = prefs["energy_sources"]
+    assert (grid["type"], grid["stat_energy_from"], grid["stat_energy_to"]) == (
+        "grid",
+        ksem["import_energy"],
+        ksem["export_energy"],
+    )
+    assert grid["power_config"] == {"stat_rate": ksem["grid_power"]}
+    assert (solar["stat_energy_from"], solar["stat_rate"]) == (ksem["pv_energy"], ksem["pv_power"])
+    assert battery["stat_energy_from"] == ksem["battery_discharge_energy"]
+    assert battery["stat_energy_to"] == ksem["battery_charge_energy"]
+    assert battery["power_config"] == {"stat_rate": ksem["battery_power"]}
+    assert battery["stat_soc"] == ksem["battery_soc"]
+    assert prefs["device_consumption"] == [
+        {"stat_consumption": lifetime, "stat_rate": charge_power}
+    ]
+
+
+def test_energy_dashboard_from_this_integration_only(
+    page: Page,
+    ha: HomeAssistant,
+    sims: Simulators,
+    ksem_entry: dict[str, Any],
+    zaptec_entry: dict[str, Any],
+) -> None:
+    """Settings -> Energy: grid, solar, home battery and the charger, all from this integration.
+
+    Then the Energy dashboard's "Now" view shows the power flow the simulators set: PV 6 kW,
+    the home battery discharging 1 kW, 1.5 kW from the grid, the Garage charging the car. The
+    screenshot of that view is the README's (docs/images/energy-dashboard.png).
+    """
+    serial = KSEM_DEFAULTS.serial
+    garage = sims.zaptec_charger("Garage")
+    sims.set_zaptec_charger(garage["id"], operating_mode=3, power_w=7400, auth_disabled=True)
+    ha.call_service("homeassistant", "reload_config_entry", entry_id=zaptec_entry["entry_id"])
+    sims.set_ksem_values(**{"active_power_+": 1_500_000, "active_power_-": 0})
+    sims.set_ksem_energy_flow(
+        pvPowerTotal=6_000_000,
+        batteryPowerTotal=-1_000_000,  # the meter's sign: discharging
+        housePowerTotal=1_100_000,
+        wallboxPowerTotal=7_400_000,
+        systemStateOfCharge=64,
+    )
+    ksem = {
+        key: _entity_id(ha, "sensor", f"{serial}_{key}")
+        for key in (
+            "import_energy",
+            "export_energy",
+            "grid_power",
+            "pv_energy",
+            "pv_power",
+            "battery_discharge_energy",
+            "battery_charge_energy",
+            "battery_power",
+            "battery_soc",
+        )
+    }
+    lifetime = _entity_id(ha, "sensor", f"{garage['id']}_lifetime_energy")
+    charge_power = _entity_id(ha, "sensor", f"{garage['id']}_charge_power")
+    wait_for(
+        "battery power + = discharge",
+        lambda: ha.state(ksem["battery_power"])["state"] == "1000.0",
+        20,
+        0.5,
+    )
+    wait_for(
+        "the Garage charging", lambda: _number(ha.state(charge_power)["state"]) == 7400, 30, 0.5
+    )
+    ha.ws({"type": "energy/save_prefs", "energy_sources": [], "device_consumption": []})
+
+    _configure_energy(page, ha.url, ksem, lifetime, charge_power)
+    _check_energy_prefs(ha, ksem, lifetime, charge_power)
+
+    # The dashboard's "Now" view: the home uses 8.5 kW (6 solar + 1 battery + 1.5 grid).
+    page.goto(f"{ha.url}/energy")
+    page.get_by_text("Now", exact=True).first.click()
+    expect(page.get_by_text("Current power flow")).to_be_visible()
+    expect(page.get_by_text("8.5 kW").first).to_be_visible()
+    expect(page.get_by_text("64%").first).to_be_visible()
+    page.wait_for_timeout(1500)  # the flow chart animates in
+    images = ROOT / "docs" / "images"
+    images.mkdir(exist_ok=True)
+    page.screenshot(path=images / "energy-dashboard.png", full_page=True)
+
+
 # ---- 4. automation -------------------------------------------------------------------------
 
 
@@ -421,12 +563,21 @@ def test_revoked_token_asks_to_pair_again(
     expect(dialog.get_by_text(token_name, exact=True).first).to_be_visible()
     dialog.get_by_role("button", name="Submit").click()
 
-    # A new token (same name) waits for authorization: the key icon in the meter's tab.
+    # A new token (a new name: its own code) waits for authorization: the key icon in the
+    # meter's tab, in the row the dialog names.
     expect(dialog.get_by_text("press the key icon")).to_be_visible()
-    meter.bring_to_front()
-    meter.get_by_role("button", name=f"Authorize {token_name}").last.click()
+    pending = wait_for(
+        "HA's new token request at the meter",
+        lambda: [t for t in sims.ksem_state()["tokens"] if t["state"] == "pending"],
+        10,
+    )
+    new_name = pending[-1]["name"]
+    assert new_name != token_name
+    expect(dialog.get_by_text(new_name, exact=True).first).to_be_visible()
+    meter.bring_to_front()  # its token list refreshes every 2 s
+    meter.get_by_role("button", name=f"Authorize {new_name}").last.click()
     meter.get_by_role("button", name="Confirm").click()
-    expect(meter.get_by_role("row", name=f"{token_name} api authorized")).to_have_count(1)
+    expect(meter.get_by_role("row", name=f"{new_name} api authorized")).to_have_count(1)
     meter.screenshot(path=ARTIFACTS / "test_revoked_token_asks_to_pair_again-meter.png")
 
     # Back in HA the flow finishes by itself and reloads the entry; nothing needs attention.
@@ -452,3 +603,105 @@ def _entity_ids(ha: HomeAssistant, entry_id: str) -> dict[str, str]:
         for e in ha.entity_registry()
         if e["config_entry_id"] == entry_id
     }
+
+
+# ---- 6. charging control -------------------------------------------------------------------
+
+
+def _commands_sent(sims: Simulators, charger_id: str, since: float) -> list[str]:
+    """The command ids the simulated cloud received for a charger after `since`."""
+    prefix = f"/api/chargers/{charger_id}/sendCommand/"
+    return [
+        r["path"].removeprefix(prefix)
+        for r in sims.zaptec_requests()
+        if r["time"] > since and r["method"] == "POST" and r["path"].startswith(prefix)
+    ]
+
+
+def test_pause_and_resume_from_the_device_page(
+    page: Page, ha: HomeAssistant, sims: Simulators, zaptec_entry: dict[str, Any]
+) -> None:
+    """A session runs; Stop on the charger's device page pauses it, Resume resumes it."""
+    garage = sims.zaptec_charger("Garage")
+    sims.set_zaptec_charger(
+        garage["id"], operating_mode=3, power_w=7400, final_stop=False, schedule_active=False
+    )
+    # Read the charging state at once (an idle charger is read every 10 min).
+    ha.call_service("homeassistant", "reload_config_entry", entry_id=zaptec_entry["entry_id"])
+    stop = _entity_id(ha, "button", f"{garage['id']}_stop_charging")
+    wait_for("Stop available", lambda: ha.state(stop)["state"] != "unavailable", 30, 0.5)
+    started = max((r["time"] for r in sims.zaptec_requests()), default=0.0)
+
+    page.goto(f"{ha.url}/config/devices/device/{_device_of(ha, stop)}")
+    expect(entity_row(page, "Charger mode")).to_contain_text(MODES["connected_charging"])
+    entity_row(page, "Stop charging").get_by_role("button", name="Press").click()
+    expect(entity_row(page, "Charger mode")).to_contain_text(MODES["connected_finished"])
+    assert _commands_sent(sims, garage["id"], started) == ["506"]
+
+    entity_row(page, "Resume charging").get_by_role("button", name="Press").click()
+    expect(entity_row(page, "Charger mode")).to_contain_text(MODES["connected_charging"])
+    assert _commands_sent(sims, garage["id"], started) == ["506", "507"]
+    # Resume is only offered while paused: unavailable again now.
+    resume = _entity_id(ha, "button", f"{garage['id']}_resume_charging")
+    wait_for("Resume unavailable", lambda: ha.state(resume)["state"] == "unavailable", 20, 0.5)
+
+
+def test_set_available_current_from_a_dashboard_card(
+    page: Page, ha: HomeAssistant, sims: Simulators, zaptec_entry: dict[str, Any]
+) -> None:
+    """The installation's available current typed into an entities card reaches the cloud."""
+    home = next(i for i in sims.zaptec_state()["installations"] if i["name"] == "Home")
+    current = _entity_id(ha, "number", f"{home['id']}_available_current")
+    # A fresh entry: its rate guard has sent nothing yet, so the change goes out at once.
+    ha.call_service("homeassistant", "reload_config_entry", entry_id=zaptec_entry["entry_id"])
+    wait_for("the number", lambda: ha.state(current)["state"] != "unavailable", 30, 0.5)
+    ha.ws(
+        {
+            "type": "lovelace/dashboards/create",
+            "url_path": "e2e-charging",
+            "title": "E2E charging",
+            "icon": "mdi:ev-station",
+            "show_in_sidebar": True,
+            "require_admin": False,
+            "mode": "storage",
+        },
+        {
+            "type": "lovelace/config/save",
+            "url_path": "e2e-charging",
+            "config": {
+                "views": [
+                    {
+                        "title": "Charging",
+                        "path": "charging",
+                        "cards": [
+                            {
+                                "type": "entities",
+                                "title": "Home",
+                                "entities": [{"entity": current, "name": "Home current"}],
+                            }
+                        ],
+                    }
+                ]
+            },
+        },
+    )
+    started = max((r["time"] for r in sims.zaptec_requests()), default=0.0)
+    page.goto(f"{ha.url}/")
+    page.get_by_role("link", name="E2E charging").click()
+    page.wait_for_url("**/e2e-charging/**")
+    field = entity_row(page, "Home current").get_by_role("spinbutton")
+    expect(field).to_have_value(re.compile(r"^\d+(\.0)?$"))
+    field.fill("13")
+    field.press("Enter")
+
+    def update_sent() -> list[dict[str, Any]]:
+        return [
+            r
+            for r in sims.zaptec_requests()
+            if r["time"] > started and r["path"] == f"/api/installation/{home['id']}/update"
+        ]
+
+    updates = wait_for("the installation update", update_sent, 20, 0.5)
+    assert updates[0]["body"] == {"AvailableCurrent": 13.0}
+    wait_for("the state", lambda: ha.state(current)["state"] == "13.0", 20, 0.5)
+    expect(field).to_have_value(re.compile(r"^13(\.0)?$"))

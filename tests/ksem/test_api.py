@@ -10,6 +10,7 @@ import ast
 import base64
 import contextlib
 import json
+import logging
 import time
 from collections.abc import AsyncGenerator
 from pathlib import Path
@@ -19,9 +20,11 @@ import aiohttp
 import pytest
 from aiohttp import web
 from aioresponses import aioresponses
+from yarl import URL
 
 from custom_components.ksem_zaptec.ksem.api import (
     KsemAuthError,
+    KsemCertificateChangedError,
     KsemClient,
     KsemConnectionError,
     KsemInvalidTokenError,
@@ -30,13 +33,16 @@ from custom_components.ksem_zaptec.ksem.api import (
     KsemProtocolError,
     KsemRateLimitError,
     MeterValues,
+    TokenGrant,
     TokenInfo,
     normalize_host,
 )
 from custom_components.ksem_zaptec.ksem.api import client as client_module
+from custom_components.ksem_zaptec.ksem.api.models import certificate_common_name
 from custom_components.ksem_zaptec.ksem.api.obis import OBIS_TO_JSON, obis_key
 from custom_components.ksem_zaptec.ksem.api.protobuf import decode_gdrs
 from simulator import server
+from simulator.ksem import TOKEN_REQUEST_PUBLIC_PATH
 from simulator.ksem_protobuf import OBIS_CD, encode_gdrs, obis
 
 from .conftest import RunningKsem, authorized_token
@@ -291,19 +297,55 @@ async def test_device_settings(session: aiohttp.ClientSession, mocked: Any) -> N
         await KsemClient(BASE, session, "tok").get_device_settings()
 
 
-async def test_request_token(session: aiohttp.ClientSession, mocked: Any) -> None:
+async def test_request_token(
+    session: aiohttp.ClientSession, mocked: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """GETs find the route (405 = exists, 404 = unknown, no answer), then the one POST."""
+    caplog.set_level(logging.DEBUG, logger=client_module.__name__)
+    mocked.get(TOKEN_REQUEST, status=405, payload={"error": {"message": "x"}})
+    mocked.get(f"{BASE}/api/access-token/request", status=404)
     mocked.post(TOKEN_REQUEST, payload={"access_token": "eyJ.new.token"})
-    token = await KsemClient(BASE, session).request_token("Home Assistant (Home)")
-    assert token == "eyJ.new.token"
-    request = mocked.requests[
-        ("POST", KsemClient(BASE, session).base_url.with_path("/api/access-token/token"))
-    ][0]
+    client = KsemClient(BASE, session)
+    grant = await client.request_token("Home Assistant (Home)")
+    assert grant == TokenGrant("eyJ.new.token", None)
+    request = mocked.requests[("POST", client.base_url.with_path("/api/access-token/token"))][0]
     assert request.kwargs["json"] == {
         "name": "Home Assistant (Home)",
         "role": "api",
         "expires": None,
     }
     assert "Authorization" not in request.kwargs["headers"]
+    assert [str(p) for p in client.probes] == [
+        "GET http /api/access-token/token 405",
+        "GET http /api/access-token/request 404",
+        "GET http /api/access-token/public/v1/token no answer",
+        "GET http /api/access-token/public/v1/tokens no answer",
+        "GET http /api/access-token/public/v1/request no answer",
+        "POST http /api/access-token/token 200",
+    ]
+    # One debug line with every probe's answer (the POST comes after it).
+    [line] = [r.getMessage() for r in caplog.records if "token routes" in r.getMessage()]
+    assert line == (
+        "KSEM token routes at http://ksem.test: " + ", ".join(map(str, client.probes[:-1]))
+    )
+
+
+async def test_request_token_without_route_sends_no_post(
+    session: aiohttp.ClientSession, mocked: Any
+) -> None:
+    """No candidate answers 405 (404, 401, a redirect elsewhere): nothing is created."""
+    mocked.get(TOKEN_REQUEST, status=404)
+    mocked.get(f"{BASE}/api/access-token/request", status=401)
+    public = f"{BASE}/api/access-token/public/v1/token"
+    mocked.get(public, status=308, headers={"Location": "https://other.test/x"})
+    mocked.get(f"{BASE}/api/access-token/public/v1/tokens", status=302)
+    mocked.get(f"{BASE}/api/access-token/public/v1/request", status=429)
+    client = KsemClient(BASE, session)
+    with pytest.raises(KsemPairingNotSupportedError):
+        await client.request_token("HA")
+    assert not [key for key in mocked.requests if key[0] == "POST"]
+    assert "GET http /api/access-token/public/v1/token 308" in map(str, client.probes)
+    assert str(client.probes[-1]) == "GET http /api/access-token/public/v1/request 429"
 
 
 @pytest.mark.parametrize(
@@ -320,19 +362,59 @@ async def test_request_token(session: aiohttp.ClientSession, mocked: Any) -> Non
 async def test_request_token_refused(
     session: aiohttp.ClientSession, mocked: Any, status: int, body: Any
 ) -> None:
+    mocked.get(TOKEN_REQUEST, status=405)
     mocked.post(TOKEN_REQUEST, status=status, payload=body)
     with pytest.raises(KsemPairingNotSupportedError):
         await KsemClient(BASE, session).request_token("HA")
 
 
 async def test_request_token_transport(session: aiohttp.ClientSession, mocked: Any) -> None:
+    mocked.get(TOKEN_REQUEST, status=405, repeat=True)
     mocked.post(TOKEN_REQUEST, status=503)
     with pytest.raises(KsemConnectionError):
         await KsemClient(BASE, session).request_token("HA")
     mocked.post(TOKEN_REQUEST, status=429, headers={"Retry-After": "0"})
     mocked.post(TOKEN_REQUEST, status=429, headers={"Retry-After": "0"})
+    client = KsemClient(BASE, session)
     with pytest.raises(KsemRateLimitError):
-        await KsemClient(BASE, session).request_token("HA")
+        await client.request_token("HA")
+    assert [str(p) for p in client.probes][-2:] == [
+        "POST http /api/access-token/token 429",
+        "POST http /api/access-token/token 429",
+    ]
+
+
+async def test_token_route_behind_https_redirect(
+    ksem: RunningKsem, session: aiohttp.ClientSession
+) -> None:
+    """A versioned public route: 308 to HTTPS, the meter's own certificate pinned."""
+    ksem.sim.flags.token_route = TOKEN_REQUEST_PUBLIC_PATH
+    https = await ksem.sim.serve_https()
+    try:
+        client = KsemClient(ksem.host, session)
+        grant = await client.request_token("HA")
+        assert grant.certificate_sha256 == ksem.sim.certificate_sha256
+        assert ksem.sim.tokens[TokenInfo.from_token(grant.token).token_id or ""].name == "HA"
+        probes = [str(p) for p in client.probes]
+        assert probes[0] == "GET http /api/access-token/token 404"
+        assert "GET http /api/access-token/public/v1/token 308" in probes
+        assert "GET https /api/access-token/public/v1/token 405" in probes
+        assert "GET https /api/access-token/public/v1/tokens 404" in probes
+        assert probes[-1] == "POST https /api/access-token/public/v1/token 200"
+        # The same certificate pinned: fine. Another one: no request goes to that server.
+        grant = await KsemClient(ksem.host, session).request_token("HA 2", grant.certificate_sha256)
+        assert grant.certificate_sha256 == ksem.sim.certificate_sha256
+        with pytest.raises(KsemCertificateChangedError) as err:
+            await KsemClient(ksem.host, session).request_token("HA 3", "00" * 32)
+        assert err.value.seen == ksem.sim.certificate_sha256
+        assert len(ksem.sim.tokens) == 2
+    finally:
+        await https.stop()
+    # HTTPS gone: the redirect leads nowhere, and no other route exists.
+    client = KsemClient(ksem.host, session)
+    with pytest.raises(KsemPairingNotSupportedError):
+        await client.request_token("HA 4")
+    assert "TLS https /api/access-token/public/v1/token no answer" in map(str, client.probes)
 
 
 async def test_request_token_respects_rate_limit(
@@ -532,3 +614,32 @@ async def test_https_websocket_url(session: aiohttp.ClientSession) -> None:
     client = KsemClient("https://10.0.0.2", session, "tok")
     assert str(client._ws_url("smart-meter")).startswith("wss://10.0.0.2/")
     assert client.web_ui_url == "https://10.0.0.2"
+
+
+def test_certificate_common_name_is_total() -> None:
+    """Bytes that are no certificate give None, not an exception."""
+    assert certificate_common_name(b"not a certificate") is None
+
+
+async def test_https_host_trusts_only_the_pinned_certificate(
+    ksem: RunningKsem, session: aiohttp.ClientSession
+) -> None:
+    """An https:// host: reads and the WebSocket go through with the meter's own certificate."""
+    https = await ksem.sim.serve_https()
+    host = f"https://127.0.0.1:{https.port}"
+    try:
+        token = authorized_token(ksem)
+        pinned = await KsemClient(host, session).certificate_sha256(URL(host))
+        assert pinned == ksem.sim.certificate_sha256
+        client = KsemClient(host, session, token, pinned)
+        assert (await client.get_values()).grid_power is not None
+        assert (await client.read_values_once()).grid_power is not None
+        other = KsemClient(host, session, token, "00" * 32)
+        with pytest.raises(KsemCertificateChangedError) as err:
+            await other.get_values()
+        assert err.value.seen == pinned
+        with pytest.raises(KsemCertificateChangedError):
+            await other.read_values_once()
+    finally:
+        await ksem.sim.set_offline(offline=True)  # drop WebSockets before the server goes
+        await https.stop()

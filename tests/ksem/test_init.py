@@ -48,6 +48,17 @@ def _assert_redacted(diagnostics: object, ksem: RunningKsem, entry: MockConfigEn
         assert secret not in text
 
 
+def meter_device(device_registry: dr.DeviceRegistry, suffix: str = "") -> dr.DeviceEntry:
+    """The meter's device (suffix "_home_battery": the home battery's, linked to it)."""
+    [device] = [
+        device
+        for entry in device_registry.hass.config_entries.async_entries(DOMAIN)
+        for device in dr.async_entries_for_config_entry(device_registry, entry.entry_id)
+        if (DOMAIN, SERIAL + suffix) in device.identifiers
+    ]
+    return device
+
+
 async def test_load_unload(
     hass: HomeAssistant,
     ksem: RunningKsem,
@@ -56,7 +67,7 @@ async def test_load_unload(
 ) -> None:
     await setup_entry(hass, ksem_entry)
     assert ksem_entry.state is ConfigEntryState.LOADED
-    [device] = dr.async_entries_for_config_entry(device_registry, ksem_entry.entry_id)
+    device = meter_device(device_registry)
     assert device.identifiers == {(DOMAIN, SERIAL)}
     assert not await async_remove_config_entry_device(hass, ksem_entry, device)
     assert await hass.config_entries.async_unload(ksem_entry.entry_id)
@@ -256,7 +267,7 @@ async def test_device_without_settings(
     """An api token that may not read device-settings: a device from the entry alone."""
     ksem.sim.flags.api_reads_device_settings = False
     await setup_entry(hass, ksem_entry)
-    [device] = dr.async_entries_for_config_entry(device_registry, ksem_entry.entry_id)
+    device = meter_device(device_registry)
     assert device.identifiers == {(DOMAIN, SERIAL)}
     assert device.serial_number == SERIAL
     assert device.sw_version is None
@@ -278,6 +289,26 @@ async def test_diagnostics(
     assert diagnostics == snapshot(exclude=props("timestamp"))
 
 
+async def test_diagnostics_say_what_the_pairing_found(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    ksem: RunningKsem,
+    ksem_entry: MockConfigEntry,
+) -> None:
+    """The meter's answer to each pairing request is in the file; the pinned certificate not."""
+    probes = ["GET http /api/access-token/token 405", "POST http /api/access-token/token 200"]
+    ksem_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        ksem_entry,
+        data={**ksem_entry.data, "pairing_probes": probes, "certificate_sha256": "ab" * 32},
+    )
+    await setup_polling_entry(hass, ksem, ksem_entry)
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, ksem_entry)
+    assert diagnostics["entry"]["data"]["pairing_probes"] == probes
+    assert diagnostics["entry"]["data"]["certificate_sha256"] == "**REDACTED**"
+    assert "ab" * 32 not in str(diagnostics)
+
+
 async def test_device_diagnostics(
     hass: HomeAssistant,
     hass_client: ClientSessionGenerator,
@@ -287,7 +318,7 @@ async def test_device_diagnostics(
 ) -> None:
     """The meter's "Download diagnostics": the meter, redacted like the entry's file."""
     await setup_polling_entry(hass, ksem, ksem_entry)
-    [device] = dr.async_entries_for_config_entry(dr.async_get(hass), ksem_entry.entry_id)
+    device = meter_device(dr.async_get(hass))
     diagnostics = await get_diagnostics_for_device(hass, hass_client, ksem_entry, device)
     _assert_redacted(diagnostics, ksem, ksem_entry)
     assert diagnostics == snapshot(exclude=props("timestamp"))
@@ -302,6 +333,115 @@ async def test_meter_without_mac_has_no_network_connection(
     """Device settings without a MAC: the device is still complete, just unlinked."""
     ksem.sim.device_settings.pop("Mac", None)
     await setup_entry(hass, ksem_entry)
-    [device] = dr.async_entries_for_config_entry(device_registry, ksem_entry.entry_id)
+    device = meter_device(device_registry)
     assert device.connections == set()
     assert device.sw_version is not None
+
+
+async def test_meter_keyed_by_mac_shows_no_serial_number(
+    hass: HomeAssistant,
+    ksem: RunningKsem,
+    ksem_entry: MockConfigEntry,
+    device_registry: dr.DeviceRegistry,
+) -> None:
+    """An entry the pairing could only key by the DHCP MAC address: no fake serial number."""
+    ksem_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(ksem_entry, unique_id="00:50:c2:11:22:33")
+    await setup_entry(hass, ksem_entry)
+    [device] = [
+        device
+        for device in dr.async_entries_for_config_entry(device_registry, ksem_entry.entry_id)
+        if device.via_device_id is None  # the meter, not its home battery
+    ]
+    assert device.identifiers == {(DOMAIN, "00:50:c2:11:22:33")}
+    assert device.serial_number is None
+    assert device.connections == {(dr.CONNECTION_NETWORK_MAC, "00:50:c2:11:22:33")}
+
+
+async def test_renamed_keys_keep_their_entities(
+    hass: HomeAssistant,
+    ksem: RunningKsem,
+    ksem_entry: MockConfigEntry,
+    entity_registry: er.EntityRegistry,
+    device_registry: dr.DeviceRegistry,
+) -> None:
+    """An install from before the key renames keeps its entity ids (and so its history).
+
+    `energy_import` -> `import_energy` (per phase too), `house_consumption` -> `house_power`;
+    the battery's entities move to the home-battery device with their unique ids unchanged.
+    A new unique id that is already taken (a downgrade and upgrade) leaves the old one alone.
+    """
+    ksem_entry.add_to_hass(hass)
+    old_meter = device_registry.async_get_or_create(
+        config_entry_id=ksem_entry.entry_id, identifiers={(DOMAIN, SERIAL)}
+    )
+    old = {
+        "energy_import": "sensor.ksem_76555758_energy_import",
+        "energy_export_l2": "sensor.ksem_76555758_energy_export_l2",
+        "house_consumption": "sensor.ksem_76555758_house_consumption",
+        "battery_soc": "sensor.ksem_76555758_battery_state_of_charge",
+        "energy_export": "sensor.ksem_76555758_energy_export",
+    }
+    for key, entity_id in old.items():
+        entity_registry.async_get_or_create(
+            "sensor",
+            DOMAIN,
+            f"{SERIAL}_{key}",
+            config_entry=ksem_entry,
+            device_id=old_meter.id,
+            suggested_object_id=entity_id.removeprefix("sensor."),
+        )
+    taken = entity_registry.async_get_or_create(
+        "sensor", DOMAIN, f"{SERIAL}_export_energy", config_entry=ksem_entry
+    )
+    await setup_entry(hass, ksem_entry)
+    expected = {
+        "sensor.ksem_76555758_energy_import": f"{SERIAL}_import_energy",
+        "sensor.ksem_76555758_energy_export_l2": f"{SERIAL}_export_energy_l2",
+        "sensor.ksem_76555758_house_consumption": f"{SERIAL}_house_power",
+        "sensor.ksem_76555758_battery_state_of_charge": f"{SERIAL}_battery_soc",
+        "sensor.ksem_76555758_energy_export": f"{SERIAL}_energy_export",  # new id was taken
+        taken.entity_id: f"{SERIAL}_export_energy",
+    }
+    for entity_id, unique_id in expected.items():
+        entry = entity_registry.async_get(entity_id)
+        assert entry is not None, entity_id
+        assert entry.unique_id == unique_id
+    assert hass.states.get("sensor.ksem_76555758_energy_import").state == "124.5963"
+    assert hass.states.get("sensor.ksem_76555758_house_consumption").state == "2730.1"
+    assert hass.states.get("sensor.ksem_76555758_battery_state_of_charge").state == "76.0"
+    assert hass.states.get("sensor.ksem_76555758_import_energy") is None  # no duplicate
+    battery = meter_device(device_registry, "_home_battery")
+    soc = entity_registry.async_get("sensor.ksem_76555758_battery_state_of_charge")
+    assert soc is not None
+    assert soc.device_id == battery.id
+
+
+async def test_https_host_with_pinned_certificate(
+    hass: HomeAssistant, ksem: RunningKsem, ksem_entry: MockConfigEntry
+) -> None:
+    """An https:// entry reads (and pushes) through the meter's own, pinned certificate.
+
+    (Another certificate: the client raises KsemCertificateChangedError, see test_api.py; not
+    repeated here, the simulator's TLS server logs the dropped handshake in HA's debug loop.)
+    """
+    https = await ksem.sim.serve_https()
+    try:
+        ksem_entry.add_to_hass(hass)
+        hass.config_entries.async_update_entry(
+            ksem_entry,
+            data={
+                **ksem_entry.data,
+                "host": f"https://127.0.0.1:{https.port}",
+                "certificate_sha256": ksem.sim.certificate_sha256,
+            },
+        )
+        await setup_entry(hass, ksem_entry)
+        assert ksem_entry.state is ConfigEntryState.LOADED
+        assert hass.states.get(GRID).state == "6730.1"
+        await wait_until(lambda: ksem_entry.runtime_data.coordinator.push_connected)
+        await hass.config_entries.async_unload(ksem_entry.entry_id)
+        await hass.async_block_till_done()
+    finally:
+        await ksem.sim.set_offline(offline=True)  # drop WebSockets before the server goes
+        await https.stop()

@@ -97,7 +97,8 @@ def check_meter(meter: MeterValues) -> None:
 
 def check_flow(flow: EnergyFlow) -> None:
     assert isinstance(flow, EnergyFlow)
-    check_numbers(flow)
+    check_time(flow.timestamp)
+    check_numbers(flow, skip=("timestamp",))
 
 
 def check_text(value: object) -> None:
@@ -127,7 +128,7 @@ def check_gdrs(gdrs: dict[str, Gdr]) -> None:
             assert kst.INT64_MIN <= value <= kst.INT64_MAX
         # What the client does with a GDR must hold up too.
         check_meter(MeterValues.from_milli(obis_to_json(gdr.values), gdr.status, gdr.timestamp))
-        check_flow(EnergyFlow.from_flex(gdr.flex_values))
+        check_flow(EnergyFlow.from_flex(gdr.flex_values, gdr.timestamp))
 
 
 # -- what valid input must give ---------------------------------------------------------------
@@ -231,7 +232,9 @@ def test_decode_gdrs(case: kst.Case) -> None:
     meter = MeterValues.from_milli(obis_to_json(gdr.values), gdr.status, gdr.timestamp)
     assert_meter_exact(meter, frame.values)
     assert meter.timestamp == gdr.timestamp
-    assert_exact(EnergyFlow.from_flex(gdr.flex_values), frame.flex, kst.FLEX_KEYS)
+    flow = EnergyFlow.from_flex(gdr.flex_values, gdr.timestamp)
+    assert_exact(flow, frame.flex, kst.FLEX_KEYS)
+    assert flow.timestamp == gdr.timestamp
 
 
 @parser_settings

@@ -34,7 +34,7 @@ from simulator.ksem_protobuf import encode_gdrs
 from .conftest import RunningKsem, next_poll, setup_entry, setup_polling_entry, wait_until
 
 GRID = "sensor.ksem_76555758_grid_power"
-IMPORT = "sensor.ksem_76555758_energy_import"
+IMPORT = "sensor.ksem_76555758_import_energy"
 REAL_STREAM = KsemClient.stream_values
 WS_PATH = "/api/data-transfer/ws/protobuf/gdr/local/values/smart-meter"
 

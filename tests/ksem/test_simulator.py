@@ -8,7 +8,7 @@ from collections.abc import AsyncGenerator
 import aiohttp
 import pytest
 
-from simulator.ksem import GARBAGE_FRAME, TOKEN_REQUEST_PATH
+from simulator.ksem import GARBAGE_FRAME, TOKEN_REQUEST_PATH, TOKEN_REQUEST_PUBLIC_PATH
 
 from .conftest import RunningKsem
 
@@ -316,3 +316,46 @@ async def test_websocket_silent_and_garbage(
         assert resp.status == 400
     with pytest.raises(ValueError, match="unknown WebSocket fault"):
         ksem.sim.set_websocket_fault("loud")
+
+
+async def test_answers_like_tq_framework_and_nginx(
+    ksem: RunningKsem, session: aiohttp.ClientSession
+) -> None:
+    """404 for an unknown path of a running app, 405 for a wrong method, 502 for no app."""
+    async with session.get(f"{ksem.url}{TOKEN_REQUEST_PATH}") as resp:
+        assert resp.status == 405
+        assert "error" in await resp.json()
+    async with session.get(f"{ksem.url}/api/access-token/nope") as resp:
+        assert resp.status == 404
+        assert "error" in await resp.json()
+    async with session.post(f"{ksem.url}/api/device-settings") as resp:
+        assert resp.status == 405
+    async with session.get(f"{ksem.url}/api/json/nope") as resp:
+        assert resp.status == 404
+    async with session.get(f"{ksem.url}/api/kostal-energyflow/configuration") as resp:
+        assert resp.status == 502
+    # No app-initiated token route at all: every guess is 404.
+    ksem.sim.flags.token_route = None
+    async with session.post(f"{ksem.url}{TOKEN_REQUEST_PATH}", json={"name": "x"}) as resp:
+        assert resp.status == 404
+
+
+async def test_public_routes_redirect_to_https(
+    ksem: RunningKsem, session: aiohttp.ClientSession
+) -> None:
+    """308 to HTTPS for /api/<app>/public/v<N>/…, served with a self-signed certificate."""
+    ksem.sim.flags.token_route = TOKEN_REQUEST_PUBLIC_PATH
+    url = f"{ksem.url}{TOKEN_REQUEST_PUBLIC_PATH}?x=1"
+    async with session.get(url, allow_redirects=False) as resp:
+        assert resp.status == 308
+        assert resp.headers["Location"] == f"https://127.0.0.1{TOKEN_REQUEST_PUBLIC_PATH}?x=1"
+    https = await ksem.sim.serve_https()
+    try:
+        async with session.get(url, allow_redirects=False) as resp:
+            location = resp.headers["Location"]
+        assert location.startswith(f"https://127.0.0.1:{https.port}/")
+        fingerprint = aiohttp.Fingerprint(bytes.fromhex(ksem.sim.certificate_sha256 or ""))
+        async with session.post(location, json={"name": "x"}, ssl=fingerprint) as resp:
+            assert resp.status == 200
+    finally:
+        await https.stop()

@@ -24,7 +24,7 @@ from tests.property import ha_settings
 
 from .conftest import RunningKsem, setup_polling_entry
 
-COUNTERS = ("energy_import", "energy_export")
+COUNTERS = ("import_energy", "export_energy")
 PREFIX = "sensor.ksem_76555758_"
 VALUE_KEYS = (
     "active_power_+",
@@ -127,8 +127,8 @@ async def test_any_answer_gives_valid_states(
                         "values": {
                             "active_power_+": 1000,
                             "active_power_-": 0,
-                            "active_energy_+": round(floors.get("energy_import", 1) * 1e6) + 1000,
-                            "active_energy_-": round(floors.get("energy_export", 1) * 1e6) + 1000,
+                            "active_energy_+": round(floors.get("import_energy", 1) * 1e6) + 1000,
+                            "active_energy_-": round(floors.get("export_energy", 1) * 1e6) + 1000,
                         },
                     }
                 }

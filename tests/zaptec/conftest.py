@@ -13,11 +13,12 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import CONF_PASSWORD, CONF_USERNAME, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
+from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from custom_components.ksem_zaptec.const import CONF_KIND, DOMAIN, KIND_ZAPTEC
 from custom_components.ksem_zaptec.zaptec.api import ClientTuning, ZaptecClient
-from custom_components.ksem_zaptec.zaptec.const import CONF_API_URL, ENV_API_URL
+from custom_components.ksem_zaptec.zaptec.const import CONF_ZAPTEC_API_URL
 from simulator import server
 from simulator.zaptec import ZaptecSimulator
 
@@ -54,15 +55,14 @@ def fast_client(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-async def zaptec_sim(
-    monkeypatch: pytest.MonkeyPatch, socket_enabled: None
-) -> AsyncIterator[SimHandle]:
-    """The simulated Zaptec cloud on a loopback port; new entries point at it."""
+async def zaptec_sim(hass: HomeAssistant, socket_enabled: None) -> AsyncIterator[SimHandle]:
+    """The simulated Zaptec cloud on a loopback port; the integration is pointed at it."""
     # HA tests freeze time (freezer): the simulator's one-second window would never slide,
     # so its rate limit is off here; rate-limit tests inject 429s explicitly.
     sim = ZaptecSimulator(advance_energy=False, rate_limit=1_000_000)
     running = await server.start(sim.app)
-    monkeypatch.setenv(ENV_API_URL, running.url)
+    # The development instance's way (configuration.yaml), not a hook in the product code.
+    assert await async_setup_component(hass, DOMAIN, {DOMAIN: {CONF_ZAPTEC_API_URL: running.url}})
     yield SimHandle(sim, running.url)
     await running.stop()
 
@@ -78,7 +78,6 @@ def zaptec_entry(zaptec_sim: SimHandle) -> MockConfigEntry:
             CONF_KIND: KIND_ZAPTEC,
             CONF_USERNAME: zaptec_sim.sim.username,
             CONF_PASSWORD: zaptec_sim.sim.password,
-            CONF_API_URL: zaptec_sim.url,
         },
     )
 
@@ -108,7 +107,14 @@ def garage_charging(sim: ZaptecSimulator) -> None:
 @pytest.fixture
 def platforms() -> list[Platform]:
     """All platforms; snapshot tests narrow it to one."""
-    return [Platform.BINARY_SENSOR, Platform.SENSOR, Platform.SWITCH]
+    return [
+        Platform.BINARY_SENSOR,
+        Platform.BUTTON,
+        Platform.NUMBER,
+        Platform.SENSOR,
+        Platform.SWITCH,
+        Platform.UPDATE,
+    ]
 
 
 @pytest.fixture

@@ -10,10 +10,10 @@ from homeassistant.const import CONF_PASSWORD, CONF_USERNAME
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
 
 from custom_components.ksem_zaptec.const import CONF_KIND, DOMAIN, KIND_ZAPTEC
 from custom_components.ksem_zaptec.zaptec.api import DEFAULT_BASE_URL
-from custom_components.ksem_zaptec.zaptec.const import CONF_API_URL, ENV_API_URL
 
 from .conftest import SimHandle
 
@@ -42,7 +42,6 @@ async def test_add_account(hass: HomeAssistant, zaptec_sim: SimHandle) -> None:
         CONF_KIND: KIND_ZAPTEC,
         CONF_USERNAME: "Demo@Example.com",
         CONF_PASSWORD: "zaptec-demo",
-        CONF_API_URL: zaptec_sim.url,
     }
     assert result["result"].unique_id == "demo@example.com"
     paths = [r.path for r in zaptec_sim.sim.requests]
@@ -99,22 +98,26 @@ async def test_unexpected_error_recovers(hass: HomeAssistant, zaptec_sim: SimHan
     assert result["type"] is FlowResultType.CREATE_ENTRY
 
 
-async def test_default_url_without_environment(
-    hass: HomeAssistant, zaptec_sim: SimHandle, monkeypatch: pytest.MonkeyPatch
+async def test_zaptec_cloud_without_configuration(
+    hass: HomeAssistant, aioclient_mock: AiohttpClientMocker
 ) -> None:
-    monkeypatch.delenv(ENV_API_URL)
+    """Without the development key in configuration.yaml the flow talks to Zaptec's cloud."""
+    aioclient_mock.post(
+        f"{DEFAULT_BASE_URL}/oauth/token",
+        json={"access_token": "t", "token_type": "bearer", "expires_in": 3600},
+    )
+    aioclient_mock.get(f"{DEFAULT_BASE_URL}/api/installation", json={"Pages": 1, "Data": []})
     flow_id = await _start(hass)
-    with (
-        patch("custom_components.ksem_zaptec.zaptec.api.ZaptecClient.login", AsyncMock()),
-        patch(
-            "custom_components.ksem_zaptec.zaptec.api.ZaptecClient.get_installations",
-            AsyncMock(return_value=[]),
-        ),
-    ):
-        result = await hass.config_entries.flow.async_configure(
-            flow_id, {CONF_USERNAME: "demo@example.com", CONF_PASSWORD: "zaptec-demo"}
-        )
-    assert result["data"][CONF_API_URL] == DEFAULT_BASE_URL
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {CONF_USERNAME: "demo@example.com", CONF_PASSWORD: "zaptec-demo"}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert [str(call[1]).split("?")[0] for call in aioclient_mock.mock_calls] == [
+        f"{DEFAULT_BASE_URL}/oauth/token",
+        f"{DEFAULT_BASE_URL}/api/installation",
+    ]
+    # The URL is not part of the entry: configuration.yaml decides it at every start.
+    assert "api_url" not in result["data"]
 
 
 async def test_same_account_twice_aborts(

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.config_entries import ConfigEntryState
-from homeassistant.const import STATE_UNKNOWN
+from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
+from homeassistant.const import CONF_PASSWORD, CONF_USERNAME, STATE_UNKNOWN
 from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import device_registry as dr
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
-from custom_components.ksem_zaptec.const import DOMAIN
+from custom_components.ksem_zaptec.const import CONF_KIND, DOMAIN
+from custom_components.ksem_zaptec.zaptec.coordinator import (
+    create_client,
+    entry_client,
+    hand_over_client,
+)
 
 from .conftest import SimHandle, advance
 
@@ -36,9 +42,14 @@ async def test_setup_reads_the_account_once_and_unloads(
             ("GET", f"/api/chargers/{garage.id}", ()),
             ("GET", f"/api/chargers/{garage.id}/state", ()),
             ("GET", f"/api/chargers/{driveway.id}/state", ()),
+            ("GET", f"/api/chargerFirmware/installation/{home.id}", ()),
         ]
     )
-    assert sim.requests[0].body == {"grant_type": "password", "username": sim.username}
+    assert sim.requests[0].body == {
+        "grant_type": "password",
+        "username": sim.username,
+        "scope": "openid",
+    }
     assert await hass.config_entries.async_unload(loaded_entry.entry_id)
     assert loaded_entry.state is ConfigEntryState.NOT_LOADED
 
@@ -124,3 +135,85 @@ async def test_remove_device_only_when_gone(
         )
         response = await client.receive_json()
         assert response["success"] is allowed
+
+
+async def test_migration_drops_the_stored_cloud_url(
+    hass: HomeAssistant, zaptec_sim: SimHandle, zaptec_entry: MockConfigEntry
+) -> None:
+    """Entries of 1.1 stored the cloud's URL; 1.2 takes it from configuration.yaml only."""
+    old = MockConfigEntry(
+        domain=DOMAIN,
+        title=zaptec_entry.title,
+        unique_id=zaptec_entry.unique_id,
+        version=1,
+        minor_version=1,
+        data={**zaptec_entry.data, "api_url": "https://api.zaptec.com"},
+    )
+    old.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(old.entry_id)
+    await hass.async_block_till_done()
+
+    assert old.state is ConfigEntryState.LOADED
+    assert "api_url" not in old.data
+    assert (old.version, old.minor_version) == (1, 2)
+    # Set up against the simulator that configuration.yaml names, not the stored URL.
+    assert any(r.path == "/oauth/token" for r in zaptec_sim.sim.requests)
+
+
+async def test_entry_of_a_newer_version_is_not_set_up(
+    hass: HomeAssistant, zaptec_sim: SimHandle, zaptec_entry: MockConfigEntry
+) -> None:
+    newer = MockConfigEntry(
+        domain=DOMAIN, unique_id="newer", version=2, data=dict(zaptec_entry.data)
+    )
+    newer.add_to_hass(hass)
+    assert not await hass.config_entries.async_setup(newer.entry_id)
+    assert newer.state is ConfigEntryState.MIGRATION_ERROR
+
+
+async def test_added_account_logs_in_once(hass: HomeAssistant, zaptec_sim: SimHandle) -> None:
+    """The config flow's login (its token) is reused by the set-up that follows."""
+    sim = zaptec_sim.sim
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "zaptec"}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_USERNAME: sim.username, CONF_PASSWORD: sim.password}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    assert result["result"].state is ConfigEntryState.LOADED
+    assert [r.path for r in sim.requests].count("/oauth/token") == 1
+    assert "/api/chargers" in [r.path for r in sim.requests]  # the set-up did read
+    # The token lives in memory only.
+    assert set(result["result"].data) == {CONF_KIND, CONF_USERNAME, CONF_PASSWORD}
+
+
+async def test_reauth_reuses_the_new_login(
+    hass: HomeAssistant, zaptec_sim: SimHandle, loaded_entry: MockConfigEntry
+) -> None:
+    """The reload after reauthentication takes the flow's fresh client, not a second login."""
+    sim = zaptec_sim.sim
+    sim.password = "changed"
+    sim.reset_requests()
+    result = await loaded_entry.start_reauth_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_PASSWORD: "changed"}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    await hass.async_block_till_done()
+    assert loaded_entry.state is ConfigEntryState.LOADED
+    assert [r.path for r in sim.requests].count("/oauth/token") == 1
+
+
+async def test_handed_over_client_for_other_credentials_is_not_used(
+    hass: HomeAssistant, zaptec_sim: SimHandle, zaptec_entry: MockConfigEntry
+) -> None:
+    """A flow client left for the same account but another password is not taken over."""
+    sim = zaptec_sim.sim
+    stale = create_client(hass, sim.username, "old password")
+    hand_over_client(hass, zaptec_entry.unique_id or "", stale)
+    zaptec_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(zaptec_entry.entry_id)
+    assert entry_client(hass, zaptec_entry) is not stale

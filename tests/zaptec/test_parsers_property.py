@@ -379,9 +379,10 @@ def test_limit_table_is_consistent() -> None:
         Observation.CHARGER_CURRENT_USER_UUID,
         Observation.MAINBOARD_SOFTWARE_VERSION,
         Observation.COMPUTER_SOFTWARE_VERSION,
+        Observation.NEXT_SCHEDULE_EVENT,
     }
     fields = {"AvailableCurrentPhase1", "AvailableCurrentPhase2", "AvailableCurrentPhase3"}
-    fields |= {"MaxCurrent", "SignedMeterValueKwh"}
+    fields |= {"MaxCurrent", "SignedMeterValueKwh", "ThreeToOnePhaseSwitchCurrent"}
     assert numeric | fields <= set(PLAUSIBLE_LIMITS)
 
 

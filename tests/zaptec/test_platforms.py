@@ -14,7 +14,15 @@ from custom_components.ksem_zaptec.const import DOMAIN
 
 
 @pytest.mark.parametrize(
-    "platforms", [[Platform.SENSOR], [Platform.BINARY_SENSOR], [Platform.SWITCH]]
+    "platforms",
+    [
+        [Platform.SENSOR],
+        [Platform.BINARY_SENSOR],
+        [Platform.SWITCH],
+        [Platform.BUTTON],
+        [Platform.NUMBER],
+        [Platform.UPDATE],
+    ],
 )
 async def test_platform_snapshot(
     hass: HomeAssistant,

@@ -15,13 +15,19 @@ from typing import Any
 
 import voluptuous as vol
 from homeassistant.config_entries import (
+    SOURCE_IGNORE,
     SOURCE_REAUTH,
+    ConfigEntry,
     ConfigFlow,
     ConfigFlowResult,
     OptionsFlowWithReload,
 )
 from homeassistant.const import CONF_HOST, CONF_TOKEN
+from homeassistant.data_entry_flow import AbortFlow
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.device_registry import format_mac
 from homeassistant.helpers.selector import (
     NumberSelector,
     NumberSelectorConfig,
@@ -32,10 +38,11 @@ from homeassistant.helpers.selector import (
 )
 from homeassistant.helpers.service_info.dhcp import DhcpServiceInfo
 
-from ..const import CONF_KIND, KIND_KSEM, LOGGER
-from . import const
+from ..const import CONF_KIND, DOMAIN, KIND_KSEM, LOGGER
+from . import const, pairing, repairs
 from .api import (
     KsemAuthError,
+    KsemCertificateChangedError,
     KsemClient,
     KsemConnectionError,
     KsemError,
@@ -50,6 +57,15 @@ from .api import (
 # Default host name of a KSEM: ksem-<serial> (docs/ksem.md#host-names).
 _BEARER_PREFIX = re.compile(r"^(authorization:)?bearer", re.IGNORECASE)
 _SERIAL_FROM_HOSTNAME = re.compile(r"^(?:https?://)?ksem-(\d+)(?:[.:/]|$)", re.IGNORECASE)
+# What a failed probe of the host tells the user (anything else: "unknown").
+_PROBE_ERRORS: tuple[tuple[type[Exception], str], ...] = (
+    (ValueError, "ksem_invalid_host"),
+    (KsemConnectionError, "cannot_connect"),
+    (KsemNotSupportedError, "ksem_json_interface_missing"),
+    (KsemProtocolError, "ksem_not_a_ksem"),
+)
+# A serial as printed on the label and shown in the web UI (8 digits seen; some slack).
+_SERIAL = re.compile(r"\d{5,16}")
 
 
 def serial_from_hostname(host: str | None) -> str | None:
@@ -63,11 +79,16 @@ class KsemFlowMixin(ConfigFlow):
 
     _ksem_host: str
     _ksem_hostname: str | None = None
+    _ksem_mac: str | None = None
     _ksem_token: str | None = None
     _ksem_wait: asyncio.Task[bool] | None = None
+    _ksem_probes: list[str] | None = None
+    _ksem_certificate: str | None = None
 
     def _ksem_client(self, token: str | None = None) -> KsemClient:
-        return KsemClient(self._ksem_host, async_get_clientsession(self.hass), token)
+        return KsemClient(
+            self._ksem_host, async_get_clientsession(self.hass), token, self._ksem_certificate
+        )
 
     def _ksem_token_name(self) -> str:
         return TokenInfo.from_token(self._ksem_token or "").name or "Home Assistant"
@@ -76,7 +97,9 @@ class KsemFlowMixin(ConfigFlow):
         url = self._ksem_client().web_ui_url
         placeholders = {"url": url, "host": self._ksem_host}
         if self._ksem_token:
-            placeholders["token_name"] = self._ksem_token_name()
+            name = self._ksem_token_name()
+            placeholders["token_name"] = name
+            placeholders["token_code"] = pairing.token_code(name) or name
         return placeholders
 
     def _ksem_abort_if_configured(self, updates: dict[str, Any] | None = None) -> None:
@@ -90,21 +113,40 @@ class KsemFlowMixin(ConfigFlow):
             description_placeholders={"title": existing.title if existing else ""},
         )
 
+    def _ksem_entries(self) -> list[ConfigEntry]:
+        return [
+            entry
+            for entry in self._async_current_entries(include_ignore=False)
+            if entry.data.get(CONF_KIND) == KIND_KSEM
+        ]
+
+    def _ksem_abort_if_host_configured(self) -> None:
+        """Before any token exists: the host (or IP address) of a meter already set up."""
+        for entry in self._ksem_entries():
+            if pairing.same_host(entry.data[CONF_HOST], self._ksem_host):
+                raise AbortFlow("ksem_already_configured", {"title": entry.title})
+
     # ---- 1. host ------------------------------------------------------------------------------
 
     async def _ksem_probe(self) -> str | None:
-        """Probe the host; returns an error key or None."""
+        """Probe the host; returns an error key or None.
+
+        An https:// host without a pinned certificate: the certificate it presents now is
+        trusted from here on, and only it (docs/ksem.md#https-and-the-certificate).
+        """
         try:
-            await self._ksem_client().probe()
-        except ValueError:
-            return "ksem_invalid_host"
-        except KsemConnectionError:
-            return "cannot_connect"
-        except KsemNotSupportedError:
-            return "ksem_json_interface_missing"
-        except KsemProtocolError:
-            return "ksem_not_a_ksem"
-        except KsemError:
+            client = self._ksem_client()
+            if client.base_url.scheme == "https" and self._ksem_certificate is None:
+                self._ksem_certificate = await client.certificate_sha256(client.base_url)
+                client = self._ksem_client()
+            await client.probe()
+        except KsemCertificateChangedError as err:
+            self._ksem_certificate_changed(err)
+            return "ksem_certificate_changed"
+        except (ValueError, KsemError) as err:
+            for kind, key in _PROBE_ERRORS:
+                if isinstance(err, kind):
+                    return key
             LOGGER.exception("Unexpected error probing the KSEM")
             return "unknown"
         return None
@@ -116,10 +158,13 @@ class KsemFlowMixin(ConfigFlow):
         errors: dict[str, str] = {}
         if user_input is not None:
             self._ksem_host = user_input[CONF_HOST].strip()
+            self._ksem_certificate = None  # another host: its own certificate
             if (serial := serial_from_hostname(self._ksem_host)) is not None:
                 await self.async_set_unique_id(serial)
                 self._ksem_abort_if_configured()
+            self._ksem_abort_if_host_configured()
             if (error := await self._ksem_probe()) is None:
+                await self._ksem_abort_if_certificate_names_known_meter()
                 return await self.async_step_ksem_create_token()
             errors["base"] = error
         return self.async_show_form(
@@ -130,26 +175,59 @@ class KsemFlowMixin(ConfigFlow):
             errors=errors,
         )
 
+    async def _ksem_abort_if_certificate_names_known_meter(self) -> None:
+        """Still no token: the meter's HTTPS certificate names it `ksem-<serial>.local`.
+
+        A meter set up before (under another address) aborts here, naming its entry (whose
+        address stays: Reconfigure changes it); otherwise the serial is kept for an entry whose
+        token may not read it.
+        """
+        name = await self._ksem_client().certificate_host_name()
+        if (serial := serial_from_hostname(name)) is None:
+            return
+        self._ksem_hostname = name
+        await self.async_set_unique_id(serial, raise_on_progress=False)
+        self._ksem_abort_if_configured()
+
     async def async_step_dhcp(self, discovery_info: DhcpServiceInfo) -> ConfigFlowResult:
-        """A `ksem-<serial>` host appeared on the network."""
-        serial = serial_from_hostname(discovery_info.hostname)
-        if serial is None:
-            return self.async_abort(reason="ksem_no_serial")
-        await self.async_set_unique_id(serial)
-        self._ksem_abort_if_configured(updates={CONF_HOST: discovery_info.ip})
+        """A `ksem-<serial>` host (or the MAC address of a known meter) appeared."""
+        mac = format_mac(discovery_info.macaddress)
         self._ksem_host = discovery_info.ip
         self._ksem_hostname = discovery_info.hostname
-        self.context["title_placeholders"] = {"name": f"KSEM {serial}"}
+        self._ksem_mac = mac
+        self._ksem_abort_if_mac_configured(mac)
+        serial = serial_from_hostname(discovery_info.hostname)
+        await self.async_set_unique_id(serial or mac)
+        self._ksem_abort_if_configured(updates={CONF_HOST: discovery_info.ip})
+        self._ksem_abort_if_host_configured()
+        self.context["title_placeholders"] = {"name": f"KSEM {serial or discovery_info.ip}"}
         return await self.async_step_ksem_discovery_confirm()
+
+    def _ksem_abort_if_mac_configured(self, mac: str) -> None:
+        """A meter set up earlier whose device carries this MAC: follow its new address."""
+        device = dr.async_get(self.hass).async_get_device(
+            connections={(dr.CONNECTION_NETWORK_MAC, mac)}
+        )
+        owners = [e for e in self._ksem_entries() if device and e.entry_id in device.config_entries]
+        if not owners:
+            return
+        entry = owners[0]
+        if entry.data[CONF_HOST] != self._ksem_host:
+            self.hass.config_entries.async_update_entry(
+                entry, data={**entry.data, CONF_HOST: self._ksem_host}
+            )
+            self.hass.config_entries.async_schedule_reload(entry.entry_id)
+        raise AbortFlow("ksem_already_configured", {"title": entry.title})
 
     async def async_step_ksem_discovery_confirm(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Confirm pairing with a discovered meter."""
+        serial = serial_from_hostname(self._ksem_hostname)
         return await self._ksem_confirm_then_pair(
             "ksem_discovery_confirm",
             user_input,
-            {"serial": str(self.unique_id), "host": self._ksem_host},
+            {"serial": serial or "?", "host": self._ksem_host},
         )
 
     async def _ksem_confirm_then_pair(
@@ -167,20 +245,50 @@ class KsemFlowMixin(ConfigFlow):
 
     # ---- 2. token -----------------------------------------------------------------------------
 
+    def _ksem_certificate_changed(self, err: KsemCertificateChangedError) -> None:
+        """Not the pinned certificate: no token goes there; a re-pairing entry gets an issue."""
+        LOGGER.warning(
+            "The HTTPS certificate of the KSEM at %s is not the one pinned at pairing (%s)",
+            self._ksem_host,
+            err,
+        )
+        if self.source == SOURCE_REAUTH:
+            repairs.async_raise_certificate_changed(self.hass, self._get_reauth_entry())
+
     async def async_step_ksem_create_token(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Ask the meter for a token named after this Home Assistant."""
-        name = f"Home Assistant ({self.hass.config.location_name})"
+        """Ask the meter for a token named after this Home Assistant, unless one is pending."""
+        if (pending := pairing.pending_token(self.hass, self._ksem_host)) is not None:
+            LOGGER.debug("Taking over the pending KSEM token of an earlier flow")
+            self._ksem_token = pending.token
+            self._ksem_probes = list(pending.probes)
+            self._ksem_certificate = pending.certificate_sha256 or self._ksem_certificate
+            return await self.async_step_ksem_authorize()
+        client = self._ksem_client()
+        name = pairing.token_name(self.hass.config.location_name)
         try:
-            self._ksem_token = await self._ksem_client().request_token(name)
+            grant = await client.request_token(name, self._ksem_certificate)
+        except KsemCertificateChangedError as err:
+            self._ksem_certificate_changed(err)  # no token request there: paste one instead
+            return await self._ksem_paste_after(client)
         except (KsemPairingNotSupportedError, KsemRateLimitError) as err:
             LOGGER.info("KSEM did not issue a token (%s); asking the user to paste one", err)
-            return await self.async_step_ksem_paste_token()
+            return await self._ksem_paste_after(client)
         except KsemError as err:
             LOGGER.debug("Token request failed: %s", err)
-            return await self.async_step_ksem_paste_token()
+            return await self._ksem_paste_after(client)
+        self._ksem_token = grant.token
+        self._ksem_probes = [str(probe) for probe in client.probes]
+        self._ksem_certificate = grant.certificate_sha256 or self._ksem_certificate
+        pairing.keep_pending_token(
+            self.hass, self._ksem_host, grant.token, self._ksem_probes, self._ksem_certificate
+        )
         return await self.async_step_ksem_authorize()
+
+    async def _ksem_paste_after(self, client: KsemClient) -> ConfigFlowResult:
+        self._ksem_probes = [str(probe) for probe in client.probes]
+        return await self.async_step_ksem_paste_token()
 
     async def async_step_ksem_paste_token(
         self, user_input: dict[str, Any] | None = None
@@ -257,11 +365,19 @@ class KsemFlowMixin(ConfigFlow):
     async def async_step_ksem_authorize_timeout(
         self, user_input: dict[str, Any] | None = None, errors: dict[str, str] | None = None
     ) -> ConfigFlowResult:
-        """Not authorized in time (or the meter vanished): offer to wait again."""
+        """Not authorized in time (or the meter vanished): wait again, or for a new token.
+
+        A new token only on request: the user may have deleted the pending one in the web UI.
+        """
         if user_input is not None:
-            return await self.async_step_ksem_authorize()
+            if not user_input.get(const.CONF_NEW_TOKEN):
+                return await self.async_step_ksem_authorize()
+            pairing.forget_pending_token(self.hass, self._ksem_host)
+            self._ksem_token = self._ksem_certificate = None
+            return await self.async_step_ksem_create_token()
         return self.async_show_form(
             step_id="ksem_authorize_timeout",
+            data_schema=vol.Schema({vol.Optional(const.CONF_NEW_TOKEN, default=False): bool}),
             errors=errors,
             description_placeholders=self._ksem_placeholders(),
         )
@@ -280,35 +396,91 @@ class KsemFlowMixin(ConfigFlow):
     async def async_step_ksem_finish(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """The token works: identify the meter and store the entry."""
-        token = str(self._ksem_token)
+        """The token works: identify the meter (never giving up now) and store the entry."""
         try:
-            serial = await self._ksem_serial(self._ksem_client(token))
+            serial = await self._ksem_serial(self._ksem_client(str(self._ksem_token)))
         except KsemError:
             return await self.async_step_ksem_authorize_timeout(errors={"base": "cannot_connect"})
         if serial is None and self.source == SOURCE_REAUTH:
             # The meter at the entry's host issued this token: it is the same meter.
             serial = self._get_reauth_entry().unique_id
+        if serial is None and self._ksem_mac is not None:
+            serial = self._ksem_mac  # from DHCP: stable, though not the serial
         if serial is None:
-            return self.async_abort(reason="ksem_no_serial")
-        data = {
+            return await self.async_step_ksem_serial()
+        return await self._ksem_store(serial)
+
+    async def async_step_ksem_serial(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """The token may not read the serial: the user copies it from the label or web UI."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            serial = "".join(str(user_input[const.CONF_SERIAL]).split())
+            if _SERIAL.fullmatch(serial):
+                return await self._ksem_store(serial)
+            errors[const.CONF_SERIAL] = "ksem_invalid_serial"
+        return self.async_show_form(
+            step_id="ksem_serial",
+            data_schema=self.add_suggested_values_to_schema(
+                vol.Schema({vol.Required(const.CONF_SERIAL): str}), user_input
+            ),
+            errors=errors,
+            description_placeholders=self._ksem_placeholders(),
+        )
+
+    async def _ksem_store(self, serial: str) -> ConfigFlowResult:
+        """Create the entry; or update the entry this meter already has (re-pair or reauth)."""
+        token = str(self._ksem_token)
+        data: dict[str, Any] = {
             CONF_HOST: self._ksem_host,
             CONF_TOKEN: token,
             const.CONF_TOKEN_NAME: self._ksem_token_name(),
+            const.CONF_PAIRING_PROBES: self._ksem_probes or [],
         }
+        if self._ksem_certificate is not None:
+            data[const.CONF_CERTIFICATE_SHA256] = self._ksem_certificate
+        pairing.forget_pending_token(self.hass, self._ksem_host)
         if self.source == SOURCE_REAUTH:
             await self.async_set_unique_id(serial)
             self._abort_if_unique_id_mismatch(reason="ksem_wrong_device")
-            return self.async_update_reload_and_abort(self._get_reauth_entry(), data_updates=data)
+            entry = self._get_reauth_entry()
+            if self._ksem_certificate is not None:  # the pinned certificate answered again
+                ir.async_delete_issue(self.hass, DOMAIN, repairs.certificate_issue_id(entry))
+            return self.async_update_reload_and_abort(entry, data_updates=data)
         await self.async_set_unique_id(serial, raise_on_progress=False)
-        self._ksem_abort_if_configured(updates={CONF_HOST: self._ksem_host})
+        existing = self.hass.config_entries.async_entry_for_domain_unique_id(self.handler, serial)
+        if existing is not None and existing.source != SOURCE_IGNORE:
+            return self._ksem_repair(existing, data)
         return self.async_create_entry(title=f"KSEM {serial}", data={CONF_KIND: KIND_KSEM, **data})
+
+    def _ksem_repair(self, entry: ConfigEntry, data: dict[str, Any]) -> ConfigFlowResult:
+        """Authorized for a meter that is already set up: the entry takes the new token.
+
+        Aborting here would leave an authorized token nobody uses; instead the entry switches
+        to it, and the user learns which old token to revoke in the meter's web UI.
+        """
+        old_token = entry.data.get(CONF_TOKEN)
+        if old_token == data[CONF_TOKEN]:
+            raise AbortFlow("ksem_already_configured", {"title": entry.title})
+        old_name = entry.data.get(const.CONF_TOKEN_NAME) or "?"
+        self.hass.config_entries.async_update_entry(entry, data={**entry.data, **data})
+        self.hass.config_entries.async_schedule_reload(entry.entry_id)
+        return self.async_abort(
+            reason="ksem_repaired",
+            description_placeholders={
+                "title": entry.title,
+                "old_token_name": str(old_name),
+                "token_name": data[const.CONF_TOKEN_NAME],
+            },
+        )
 
     # ---- reauth / reconfigure -----------------------------------------------------------------
 
     async def async_step_ksem_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
         """The stored token was refused: pair again (new token, same entry)."""
         self._ksem_host = entry_data[CONF_HOST]
+        self._ksem_certificate = entry_data.get(const.CONF_CERTIFICATE_SHA256)
         return await self.async_step_ksem_reauth_confirm()
 
     async def async_step_ksem_reauth_confirm(
@@ -332,6 +504,8 @@ class KsemFlowMixin(ConfigFlow):
         errors: dict[str, str] = {}
         if user_input is not None:
             self._ksem_host = user_input[CONF_HOST].strip()
+            # The same meter: the certificate pinned with the entry, if any, must answer.
+            self._ksem_certificate = entry.data.get(const.CONF_CERTIFICATE_SHA256)
             if (error := await self._ksem_probe()) is None:
                 client = self._ksem_client(entry.data[CONF_TOKEN])
                 try:
@@ -344,9 +518,10 @@ class KsemFlowMixin(ConfigFlow):
                         await self.async_set_unique_id(serial)
                         self._abort_if_unique_id_mismatch(reason="ksem_wrong_device")
                     if accepted:
-                        return self.async_update_reload_and_abort(
-                            entry, data_updates={CONF_HOST: self._ksem_host}
-                        )
+                        updates = {CONF_HOST: self._ksem_host}
+                        if self._ksem_certificate is not None:
+                            updates[const.CONF_CERTIFICATE_SHA256] = self._ksem_certificate
+                        return self.async_update_reload_and_abort(entry, data_updates=updates)
                     # Tokens are issued per meter: refused means another meter (or another
                     # server that wants a token). The user may have mistyped: ask again.
                     errors["base"] = "ksem_token_refused_here"

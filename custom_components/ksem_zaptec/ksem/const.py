@@ -6,6 +6,12 @@ from datetime import timedelta
 from typing import Final
 
 CONF_TOKEN_NAME: Final = "token_name"  # noqa: S105 - a data key, not a secret
+# What the meter answered to each request of the pairing (diagnostics), and the SHA-256 of its
+# self-signed HTTPS certificate when the pairing went over HTTPS (pinned on first use).
+CONF_PAIRING_PROBES: Final = "pairing_probes"
+CONF_CERTIFICATE_SHA256: Final = "certificate_sha256"
+CONF_SERIAL: Final = "serial"
+CONF_NEW_TOKEN: Final = "new_token"  # noqa: S105 - a form field, not a secret
 CONF_WRITE_INTERVAL: Final = "write_interval"
 CONF_POLL_INTERVAL: Final = "poll_interval"
 CONF_STALE_AFTER: Final = "stale_after"
@@ -34,6 +40,8 @@ MAX_STALE_AFTER: Final = 900
 # Pairing: check every 3 s whether the user authorized HA's token, for up to 10 minutes.
 PAIRING_CHECK_INTERVAL: Final = 3.0
 PAIRING_TIMEOUT: Final = 600.0
+# A flow closed while its token was pending leaves it to the next flow for the same host.
+PENDING_TOKEN_LIFETIME: Final = 600.0
 
 # WebSocket reconnects: exponential backoff between these bounds, seconds. A connection has to
 # have lasted WS_STABLE_AFTER before the backoff starts again from the bottom, so a socket the

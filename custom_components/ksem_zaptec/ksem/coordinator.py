@@ -67,6 +67,7 @@ from .const import (
     WS_STABLE_AFTER,
 )
 from .errors import NoTokenAccessError, map_update_error
+from .integrator import EnergyIntegrator
 from .repairs import async_create_firmware_issue, async_delete_firmware_issue
 
 
@@ -78,6 +79,18 @@ class KsemTransport(StrEnum):
     POLL_WEBSOCKET = "poll_websocket"  # no JSON app: one WebSocket read per poll
     # No JSON app and the WebSocket refuses the token (a state name, not a secret):
     NO_TOKEN_ACCESS = "no_token_access"  # noqa: S105
+
+
+# Energy of the energy-flow powers, which the meter keeps no counters of: sensor key -> the
+# power it integrates and which direction (+1: the positive part, -1: the negative part).
+# The meter's battery power is + while charging (docs/ksem.md#energy-flow).
+FLOW_ENERGY: dict[str, tuple[Callable[[EnergyFlow], float | None], int]] = {
+    "pv_energy": (lambda f: f.pv_power, 1),
+    "house_energy": (lambda f: f.house_power, 1),
+    "battery_charge_energy": (lambda f: f.battery_power, 1),
+    "battery_discharge_energy": (lambda f: f.battery_power, -1),
+    "wallbox_energy": (lambda f: f.wallbox_power, 1),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +140,10 @@ class KsemCoordinator(DataUpdateCoordinator[KsemData]):
         self.transport = KsemTransport.POLL_JSON
         self._websocket_accepted = False  # a refusal after acceptance means "revoked"
         self._energy_flow: EnergyFlow | None = None
+        # Fed with every energy-flow sample (not only the written ones); the sensors read them.
+        self.flow_energy = {
+            key: EnergyIntegrator(sign=sign) for key, (_, sign) in FLOW_ENERGY.items()
+        }
         self._energy_flow_at: datetime | None = None
         self._latest: KsemData | None = None
         self._last_write = -1e9
@@ -261,8 +278,13 @@ class KsemCoordinator(DataUpdateCoordinator[KsemData]):
 
     @callback
     def _set_energy_flow(self, flow: EnergyFlow) -> None:
+        """Keep the latest energy flow and integrate it (over the frame's own timestamp)."""
+        now = dt_util.utcnow()
         self._energy_flow = flow
-        self._energy_flow_at = dt_util.utcnow()
+        self._energy_flow_at = now
+        at = (flow.timestamp or now).timestamp()
+        for key, (power, _) in FLOW_ENERGY.items():
+            self.flow_energy[key].add(at, power(flow))
 
     def _fresh_energy_flow(self) -> EnergyFlow | None:
         """The energy flow, unless its own stream went quiet (then its sensors go unavailable)."""

@@ -1,6 +1,8 @@
 """Diagnostics of a KSEM entry: entry, device, connection mode and the last reading.
 
-The token, the serial and network identifiers are redacted.
+The token, the serial and network identifiers are redacted. The entry's data keep what the
+meter answered to each request of the pairing (`pairing_probes`, docs/ksem.md#token-route):
+that is how one user's file settles where a real meter issues tokens.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ TO_REDACT = {
     "token_id",
     "identifiers",
     "serial_number",
+    "certificate_sha256",
 }
 
 
@@ -63,5 +66,5 @@ async def async_get_config_entry_diagnostics(
 async def async_get_device_diagnostics(
     hass: HomeAssistant, entry: KsemConfigEntry, device: DeviceEntry
 ) -> dict[str, Any]:
-    """The entry's only device is the meter: its file is the entry's, redacted the same way."""
+    """The meter and its home battery share the entry's file, redacted the same way."""
     return await async_get_config_entry_diagnostics(hass, entry)

@@ -1,4 +1,8 @@
-"""Repair issues: a token with a finite expiry runs out within a week; firmware too old."""
+"""Repair issues: token expiry, firmware too old, HTTPS certificate changed.
+
+A token with a finite expiry runs out within a week; the firmware offers no way to read the
+meter with a token; the meter's HTTPS certificate is no longer the one pinned at pairing.
+"""
 
 from __future__ import annotations
 
@@ -86,8 +90,28 @@ def async_delete_firmware_issue(hass: HomeAssistant, entry: ConfigEntry) -> None
     ir.async_delete_issue(hass, DOMAIN, firmware_issue_id(entry))
 
 
+def certificate_issue_id(entry: ConfigEntry) -> str:
+    """One issue per entry."""
+    return f"ksem_certificate_changed_{entry.entry_id}"
+
+
+@callback
+def async_raise_certificate_changed(hass: HomeAssistant, entry: ConfigEntry) -> None:
+    """Pairing again found another HTTPS certificate than the one pinned: say so."""
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        certificate_issue_id(entry),
+        is_fixable=False,
+        severity=ir.IssueSeverity.WARNING,
+        translation_key="ksem_certificate_changed",
+        translation_placeholders={"title": entry.title, "host": entry.data[CONF_HOST]},
+    )
+
+
 @callback
 def async_delete_repair_issues(hass: HomeAssistant, entry: ConfigEntry) -> None:
     """The entry is deleted: none of its issues stays behind."""
     ir.async_delete_issue(hass, DOMAIN, issue_id(entry))
     ir.async_delete_issue(hass, DOMAIN, firmware_issue_id(entry))
+    ir.async_delete_issue(hass, DOMAIN, certificate_issue_id(entry))

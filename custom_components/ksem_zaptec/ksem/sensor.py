@@ -1,4 +1,10 @@
-"""KSEM sensors: grid power and energy, per-phase values, and the energy flow if readable."""
+"""KSEM sensors: grid power and energy, per-phase values, and the energy flow if readable.
+
+Signs follow Home Assistant's energy data model: grid power + = import, battery power + =
+discharge (the meter sends + = charging; docs/ksem.md#energy-flow). The energy of the
+energy-flow powers is integrated by the coordinator (integrator.py): the meter has no counters.
+The home battery's values belong to their own device, linked to the meter.
+"""
 
 from __future__ import annotations
 
@@ -28,7 +34,7 @@ from ..counter import CounterLimits, MonotonicCounter, async_restore_counter
 from ..entity import KsemZaptecEntity
 from .api import EnergyFlow, PhaseValues
 from .coordinator import KsemConfigEntry, KsemCoordinator, KsemData
-from .device import ksem_device_info
+from .device import home_battery_device_info, ksem_device_info
 
 # A grid meter's counters: 1 MW is far above any house connection a KSEM measures, 1 TWh far
 # above any lifetime reading; both only catch readings that cannot be real.
@@ -45,6 +51,11 @@ class KsemSensorEntityDescription(SensorEntityDescription):
     counter: CounterLimits | None = None
     # Energy-flow values come from their own stream: unavailable while it is not fresh.
     needs_energy_flow: bool = False
+    # Energy integrated from the energy flow (a key of FLOW_ENERGY): read from the coordinator's
+    # integrator, which sees every pushed sample; restored after a restart.
+    integrated: bool = False
+    # The home battery's values are on their own device (via the meter).
+    home_battery: bool = False
 
 
 def _power(key: str, value_fn: Callable[[KsemData], float | None]) -> KsemSensorEntityDescription:
@@ -72,7 +83,9 @@ def _energy(key: str, value_fn: Callable[[KsemData], float | None]) -> KsemSenso
     )
 
 
-def _flow(key: str, value_fn: Callable[[EnergyFlow], float | None]) -> KsemSensorEntityDescription:
+def _flow(
+    key: str, value_fn: Callable[[EnergyFlow], float | None], *, home_battery: bool = False
+) -> KsemSensorEntityDescription:
     return KsemSensorEntityDescription(
         key=key,
         translation_key=key,
@@ -83,7 +96,30 @@ def _flow(key: str, value_fn: Callable[[EnergyFlow], float | None]) -> KsemSenso
         value_fn=lambda d: None if d.energy_flow is None else value_fn(d.energy_flow),
         exists_fn=lambda c: c.has_energy_flow,
         needs_energy_flow=True,
+        home_battery=home_battery,
     )
+
+
+def _flow_energy(key: str, *, home_battery: bool = False) -> KsemSensorEntityDescription:
+    """Energy integrated from an energy-flow power (a FLOW_ENERGY key; read from its integrator)."""
+    return KsemSensorEntityDescription(
+        key=key,
+        translation_key=key,
+        device_class=SensorDeviceClass.ENERGY,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        suggested_display_precision=2,
+        value_fn=lambda _: None,
+        exists_fn=lambda c: c.has_energy_flow,
+        needs_energy_flow=True,
+        integrated=True,
+        home_battery=home_battery,
+    )
+
+
+def _discharge(power: float | None) -> float | None:
+    """Home Assistant's battery sign (+ = discharge) from the meter's (+ = charge)."""
+    return None if power is None else 0.0 - power  # 0.0 - 0.0 is 0.0, not -0.0
 
 
 # Per phase: key and translation stem, device class, unit, display precision, value.
@@ -95,14 +131,14 @@ _PHASE_VALUES: tuple[
     ("voltage", SensorDeviceClass.VOLTAGE, UnitOfElectricPotential.VOLT, 1, lambda p: p.voltage),
     ("power_factor", SensorDeviceClass.POWER_FACTOR, None, 2, lambda p: p.power_factor),
     (
-        "energy_import",
+        "import_energy",
         SensorDeviceClass.ENERGY,
         UnitOfEnergy.KILO_WATT_HOUR,
         2,
         lambda p: p.energy_import,
     ),
     (
-        "energy_export",
+        "export_energy",
         SensorDeviceClass.ENERGY,
         UnitOfEnergy.KILO_WATT_HOUR,
         2,
@@ -144,8 +180,8 @@ SENSORS: tuple[KsemSensorEntityDescription, ...] = (
     _power("grid_power", lambda d: d.meter.grid_power),
     _power("import_power", lambda d: d.meter.power_import),
     _power("export_power", lambda d: d.meter.power_export),
-    _energy("energy_import", lambda d: d.meter.energy_import),
-    _energy("energy_export", lambda d: d.meter.energy_export),
+    _energy("import_energy", lambda d: d.meter.energy_import),
+    _energy("export_energy", lambda d: d.meter.energy_export),
     KsemSensorEntityDescription(
         key="power_factor",
         device_class=SensorDeviceClass.POWER_FACTOR,
@@ -166,9 +202,14 @@ SENSORS: tuple[KsemSensorEntityDescription, ...] = (
     *_phase_sensors(2),
     *_phase_sensors(3),
     _flow("pv_power", lambda f: f.pv_power),
-    _flow("house_consumption", lambda f: f.house_power),
-    _flow("battery_power", lambda f: f.battery_power),
+    _flow_energy("pv_energy"),
+    _flow("house_power", lambda f: f.house_power),
+    _flow_energy("house_energy"),
     _flow("wallbox_power", lambda f: f.wallbox_power),
+    _flow_energy("wallbox_energy"),
+    _flow("battery_power", lambda f: _discharge(f.battery_power), home_battery=True),
+    _flow_energy("battery_charge_energy", home_battery=True),
+    _flow_energy("battery_discharge_energy", home_battery=True),
     KsemSensorEntityDescription(
         key="battery_soc",
         translation_key="battery_soc",
@@ -179,6 +220,7 @@ SENSORS: tuple[KsemSensorEntityDescription, ...] = (
         value_fn=lambda d: None if d.energy_flow is None else d.energy_flow.battery_soc,
         exists_fn=lambda c: c.has_energy_flow,
         needs_energy_flow=True,
+        home_battery=True,
     ),
 )
 
@@ -210,7 +252,11 @@ class KsemSensor(KsemZaptecEntity[KsemCoordinator], RestoreSensor):
             coordinator,
             description,
             str(coordinator.config_entry.unique_id),
-            ksem_device_info(coordinator),
+            (
+                home_battery_device_info(coordinator)
+                if description.home_battery
+                else ksem_device_info(coordinator)
+            ),
         )
         self._counter = (
             None
@@ -223,6 +269,12 @@ class KsemSensor(KsemZaptecEntity[KsemCoordinator], RestoreSensor):
         await super().async_added_to_hass()
         if self._counter is not None:
             await async_restore_counter(self._counter, self)
+        if self.entity_description.integrated:
+            last = await self.async_get_last_sensor_data()
+            if last is not None and isinstance(last.native_value, int | float):
+                self.coordinator.flow_energy[self.entity_description.key].restore(
+                    float(last.native_value)
+                )
         self._attr_native_value = self._value()
 
     @property
@@ -236,6 +288,8 @@ class KsemSensor(KsemZaptecEntity[KsemCoordinator], RestoreSensor):
 
     def _value(self) -> float | None:
         """The description's value; an energy counter only takes plausible readings."""
+        if self.entity_description.integrated:
+            return self.coordinator.flow_energy[self.entity_description.key].total_kwh
         value = self.entity_description.value_fn(self.coordinator.data)
         if self._counter is None:
             return value

@@ -1,24 +1,26 @@
-"""Zaptec config flow steps: add an account, reauthenticate, reconfigure."""
+"""Zaptec config flow steps: add an account, reauthenticate, reconfigure; the options."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from typing import Any
 
 import voluptuous as vol
-from homeassistant.config_entries import ConfigFlow, ConfigFlowResult
+from homeassistant.config_entries import ConfigFlow, ConfigFlowResult, OptionsFlowWithReload
 from homeassistant.const import CONF_PASSWORD, CONF_USERNAME
 from homeassistant.helpers.selector import (
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
     TextSelector,
     TextSelectorConfig,
     TextSelectorType,
 )
 
 from ..const import CONF_KIND, KIND_ZAPTEC, LOGGER
-from .api import DEFAULT_BASE_URL, ZaptecAuthenticationError, ZaptecError, ZaptecRateLimitError
-from .const import CONF_API_URL, ENV_API_URL
-from .coordinator import create_client
+from . import const
+from .api import ZaptecAuthenticationError, ZaptecError, ZaptecRateLimitError
+from .coordinator import create_client, hand_over_client
 
 _EMAIL = TextSelector(TextSelectorConfig(type=TextSelectorType.EMAIL, autocomplete="username"))
 _PASSWORD = TextSelector(
@@ -33,9 +35,13 @@ def _unique_id(username: str) -> str:
 class ZaptecFlowMixin(ConfigFlow):
     """Steps that log in to a Zaptec account."""
 
-    async def _async_try_login(self, username: str, password: str, api_url: str) -> str | None:
-        """Log in and list the installations; an error key, or None when it worked."""
-        client = create_client(self.hass, username, password, api_url)
+    async def _async_try_login(self, username: str, password: str) -> str | None:
+        """Log in and list the installations; an error key, or None when it worked.
+
+        When it worked, the logged-in client is handed over to the entry's set-up (which
+        follows at once), so adding or re-authenticating an account logs in only once.
+        """
+        client = create_client(self.hass, username, password)
         try:
             await client.login()
             await client.get_installations()
@@ -50,6 +56,7 @@ class ZaptecFlowMixin(ConfigFlow):
         except Exception:  # noqa: BLE001 - any surprise must still end in a form error
             LOGGER.exception("Unexpected error while logging in to Zaptec")
             return "zaptec_unknown"
+        hand_over_client(self.hass, _unique_id(username), client)
         return None
 
     async def async_step_zaptec_user(
@@ -61,8 +68,7 @@ class ZaptecFlowMixin(ConfigFlow):
             username = user_input[CONF_USERNAME].strip()
             await self.async_set_unique_id(_unique_id(username))
             self._abort_if_unique_id_configured(error="zaptec_already_configured")
-            api_url = os.environ.get(ENV_API_URL) or DEFAULT_BASE_URL
-            error = await self._async_try_login(username, user_input[CONF_PASSWORD], api_url)
+            error = await self._async_try_login(username, user_input[CONF_PASSWORD])
             if error is None:
                 return self.async_create_entry(
                     title=username,
@@ -70,7 +76,6 @@ class ZaptecFlowMixin(ConfigFlow):
                         CONF_KIND: KIND_ZAPTEC,
                         CONF_USERNAME: username,
                         CONF_PASSWORD: user_input[CONF_PASSWORD],
-                        CONF_API_URL: api_url,
                     },
                 )
             errors["base"] = error
@@ -97,7 +102,7 @@ class ZaptecFlowMixin(ConfigFlow):
         errors: dict[str, str] = {}
         if user_input is not None:
             error = await self._async_try_login(
-                entry.data[CONF_USERNAME], user_input[CONF_PASSWORD], entry.data[CONF_API_URL]
+                entry.data[CONF_USERNAME], user_input[CONF_PASSWORD]
             )
             if error is None:
                 return self.async_update_reload_and_abort(
@@ -121,9 +126,7 @@ class ZaptecFlowMixin(ConfigFlow):
             username = user_input[CONF_USERNAME].strip()
             await self.async_set_unique_id(_unique_id(username))
             self._abort_if_unique_id_mismatch(reason="zaptec_wrong_account")
-            error = await self._async_try_login(
-                username, user_input[CONF_PASSWORD], entry.data[CONF_API_URL]
-            )
+            error = await self._async_try_login(username, user_input[CONF_PASSWORD])
             if error is None:
                 return self.async_update_reload_and_abort(
                     entry,
@@ -143,4 +146,40 @@ class ZaptecFlowMixin(ConfigFlow):
                 {CONF_USERNAME: (user_input or entry.data)[CONF_USERNAME]},
             ),
             errors=errors,
+        )
+
+
+# No bounds in the selector: Home Assistant would reject a value outside them with an
+# untranslated message. The range is checked in the step (a translated error).
+_MINUTES = NumberSelector(
+    NumberSelectorConfig(step=1, unit_of_measurement="min", mode=NumberSelectorMode.BOX)
+)
+
+
+class ZaptecOptionsFlow(OptionsFlowWithReload):
+    """How long the available current's rate guard waits between two changes (minutes)."""
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """The Zaptec form (its own step id: the KSEM's options use `init`'s texts)."""
+        return await self.async_step_zaptec_options()
+
+    async def async_step_zaptec_options(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """One field; the entry reloads with it (a change waiting to be sent is dropped)."""
+        key = const.CONF_AVAILABLE_CURRENT_INTERVAL
+        low, high = const.MIN_AVAILABLE_CURRENT_INTERVAL, const.MAX_AVAILABLE_CURRENT_INTERVAL
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            minutes = int(user_input[key])
+            if low <= minutes <= high:
+                return self.async_create_entry(data={key: minutes})
+            errors[key] = "zaptec_available_current_interval_range"
+        current = self.config_entry.options.get(key, const.DEFAULT_AVAILABLE_CURRENT_INTERVAL)
+        schema = vol.Schema({vol.Required(key, default=current): _MINUTES})
+        return self.async_show_form(
+            step_id="zaptec_options",
+            data_schema=self.add_suggested_values_to_schema(schema, user_input or {}),
+            errors=errors,
+            description_placeholders={"min": str(low), "max": str(high)},
         )

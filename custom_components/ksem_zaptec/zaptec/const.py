@@ -5,19 +5,27 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Final
 
-CONF_API_URL: Final = "api_url"
-# The development instance points the integration at the simulator through this variable;
-# it is read once, when an entry is created, and stored in the entry (never a form field).
-ENV_API_URL: Final = "KSEM_ZAPTEC_ZAPTEC_URL"
+# `ksem_zaptec: zaptec_api_url: <url>` in configuration.yaml points every Zaptec entry at
+# another cloud: the development instance and the tests use it for the simulator. Users never
+# need it (no form field, nothing stored in the entry).
+CONF_ZAPTEC_API_URL: Final = "zaptec_api_url"
+# Entries made before 0.2 stored the URL in their data; the migration to 1.2 drops it.
+LEGACY_CONF_API_URL: Final = "api_url"
 
 # Charger state (`/api/chargers/{id}/state`, served from a 15 s cache by Zaptec):
 STATE_TICK: Final = timedelta(seconds=15)  # how often the scheduler looks for due chargers
 STATE_INTERVAL_ACTIVE: Final = timedelta(seconds=60)  # car connected or charging
-STATE_INTERVAL_IDLE: Final = timedelta(minutes=10)
+# Idle: the charger list (below) tells when a car is plugged in; the state itself is only
+# reconciled hourly.
+STATE_INTERVAL_IDLE: Final = timedelta(hours=1)
 STATE_INTERVAL_MIN: Final = timedelta(seconds=15)  # never faster: the cache would answer
 FINISHED_FAST_WINDOW: Final = timedelta(minutes=15)  # after "finished", poll fast this long
 STATE_RETRY_NO_ACCESS: Final = timedelta(hours=1)  # 403 (User role): ask again hourly
 MAX_STATE_READS_PER_TICK: Final = 15  # at most 1 state read per second on average
+# Change detection: `GET /api/chargers` (one request per 100 chargers) carries every charger's
+# OperatingMode and IsOnline; a charger whose values changed is read at once. Every 11 ticks:
+# 22 list requests an hour per 100 chargers, far below the older guideline's 30 a minute.
+LIST_INTERVAL: Final = timedelta(seconds=165)
 # After a write the cloud caches state for up to 15 s: read the charger again after that.
 STATE_AFTER_WRITE: Final = timedelta(seconds=16)
 
@@ -31,9 +39,24 @@ ENV_SERVICEBUS_CA: Final = "KSEM_ZAPTEC_SERVICEBUS_CA"
 
 # Installation and charger details (authorization flags, roles, currents):
 DETAILS_INTERVAL: Final = timedelta(minutes=15)
+# `GET /api/installation` (finds added and removed installations); the known installations'
+# details are read at every details refresh.
+INSTALLATION_LIST_INTERVAL: Final = timedelta(hours=1)
 # `/api/chargers/{id}` (the charger's own authorization flag, Pro/Home with a switch only):
 CHARGER_DETAIL_INTERVAL: Final = timedelta(hours=1)
 MAX_CHARGER_DETAILS_PER_REFRESH: Final = 25
+# Firmware versions (`/api/chargerFirmware/installation/{id}`): once a day, like other clients.
+FIRMWARE_INTERVAL: Final = timedelta(hours=24)
+# After an upgrade command the firmware list is read again this much later (the charger
+# downloads and installs first); the update entity shows "installing" until then.
+FIRMWARE_AFTER_UPGRADE: Final = timedelta(minutes=15)
+# Zaptec asks integrators to change an installation's available current at most about every
+# 15 minutes: changes in between are coalesced (the last value wins) and applied then. The
+# option (minutes) may make it longer, never shorter.
+CONF_AVAILABLE_CURRENT_INTERVAL: Final = "available_current_interval"
+DEFAULT_AVAILABLE_CURRENT_INTERVAL: Final = 15
+MIN_AVAILABLE_CURRENT_INTERVAL: Final = 15
+MAX_AVAILABLE_CURRENT_INTERVAL: Final = 120
 # Unloading the entry waits this long for a write in flight before cancelling it, seconds.
 WRITE_UNLOAD_TIMEOUT: Final = 20.0
 
@@ -46,3 +69,5 @@ USER_AGENT: Final = "ksem_zaptec/0.1.0 (+https://github.com/ksem-zaptec/ha-ksem-
 
 # Repair issue raised when the account's role cannot change an installation's settings.
 ISSUE_INSUFFICIENT_ROLE: Final = "zaptec_insufficient_role"
+# Raised when Zaptec refuses an installation's current change because Sense/APM manages it.
+ISSUE_MANAGED_BY_APM: Final = "zaptec_managed_by_apm"

@@ -26,8 +26,10 @@ from ..const import DOMAIN, LOGGER
 from ..errors import update_errors
 from . import const
 from .api import (
+    DEFAULT_BASE_URL,
     AuthenticationType,
     Charger,
+    ChargerFirmware,
     ChargerState,
     DeviceType,
     Installation,
@@ -42,23 +44,27 @@ from .api import (
 )
 from .api.models import StateValue
 from .api.push import PushObservation
-from .const import CONF_API_URL
 from .errors import map_update_error
 
 if TYPE_CHECKING:
+    from .current_limit import AvailableCurrentLimiter
     from .push import PushSupervisor
 
 _PRIVILEGED = UserRole.OWNER | UserRole.MAINTAINER
 _ACTIVE_MODES = {OperatingMode.CONNECTED_REQUESTING, OperatingMode.CONNECTED_CHARGING}
 
 
-def create_client(hass: HomeAssistant, username: str, password: str, api_url: str) -> ZaptecClient:
+# The cloud's URL when configuration.yaml names another one (see const.CONF_ZAPTEC_API_URL).
+API_URL: HassKey[str] = HassKey(f"{DOMAIN}_zaptec_api_url")
+
+
+def create_client(hass: HomeAssistant, username: str, password: str) -> ZaptecClient:
     """A client on Home Assistant's shared session (the config flow uses it too)."""
     return ZaptecClient(
         async_get_clientsession(hass),
         username,
         password,
-        base_url=api_url,
+        base_url=hass.data.get(API_URL, DEFAULT_BASE_URL),
         user_agent=const.USER_AGENT,
     )
 
@@ -67,16 +73,32 @@ def create_client(hass: HomeAssistant, username: str, password: str, api_url: st
 # cloud fault must survive them, or every retry of a failed setup would log in and list again
 # (runtime_data does not exist until setup succeeds). Dropped when the entry is removed.
 _CLIENTS: HassKey[dict[str, ZaptecClient]] = HassKey(f"{DOMAIN}_zaptec_clients")
+# A client the config flow has just logged in with, by the entry's unique id: the set-up that
+# follows takes it over with its token instead of logging in a second time. Memory only: the
+# token is never stored in the entry.
+_FLOW_CLIENTS: HassKey[dict[str, ZaptecClient]] = HassKey(f"{DOMAIN}_zaptec_flow_clients")
+
+
+@callback
+def hand_over_client(hass: HomeAssistant, unique_id: str, client: ZaptecClient) -> None:
+    """Keep the config flow's logged-in client for the set-up of the entry it creates."""
+    hass.data.setdefault(_FLOW_CLIENTS, {})[unique_id] = client
 
 
 def entry_client(hass: HomeAssistant, entry: ConfigEntry) -> ZaptecClient:
-    """The entry's client; a new one when its credentials or URL changed."""
+    """The entry's client; a new one when its credentials changed.
+
+    A client handed over by the config flow for the same credentials comes first: its token
+    is still good, so the set-up does not log in again.
+    """
     clients = hass.data.setdefault(_CLIENTS, {})
     username, password = entry.data[CONF_USERNAME], entry.data[CONF_PASSWORD]
-    api_url = entry.data[CONF_API_URL]
     client = clients.get(entry.entry_id)
-    if client is None or not client.uses(username, password, api_url):
-        client = clients[entry.entry_id] = create_client(hass, username, password, api_url)
+    if client is None or not client.uses(username, password):
+        handed = hass.data.get(_FLOW_CLIENTS, {}).pop(entry.unique_id or "", None)
+        if handed is None or not handed.uses(username, password):
+            handed = create_client(hass, username, password)
+        client = clients[entry.entry_id] = handed
     return client
 
 
@@ -115,6 +137,8 @@ class ZaptecRuntimeData:
     client: ZaptecClient
     details: ZaptecDetailsCoordinator
     state: ZaptecStateCoordinator
+    firmware: ZaptecFirmwareCoordinator
+    limiter: AvailableCurrentLimiter
     push: PushSupervisor | None = None
 
 
@@ -151,6 +175,11 @@ class ZaptecDetailsCoordinator(TimestampDataUpdateCoordinator[ZaptecDetails]):
         )
         self.client = client
         self._detail_read_at: dict[str, datetime] = {}
+        self._listed: list[Charger] = []
+        self.listed_at: datetime | None = None  # when the charger list was last read
+        self._list_lock = asyncio.Lock()
+        self._installations_listed_at: datetime | None = None
+        self._installation_list_needed = False  # a detail was not readable: list next time
         self._failures = 0
         self._unsub_stale: CALLBACK_TYPE | None = None
         self._writes: set[asyncio.Task[Any]] = set()
@@ -171,10 +200,18 @@ class ZaptecDetailsCoordinator(TimestampDataUpdateCoordinator[ZaptecDetails]):
     @update_errors(map_update_error)
     async def _async_update_data(self) -> ZaptecDetails:
         now = dt_util.utcnow()
-        listed = await self.client.get_installations()
-        chargers = await self.client.get_chargers()
+        listed = await self._installations_to_read(now)
+        self._installation_list_needed = False
+        # The state coordinator's change detection reads the list every 165 s: reuse it.
+        chargers = await self.async_list_chargers(max_age=const.LIST_INTERVAL)
         installations = await asyncio.gather(*(self._installation(i) for i in listed))
-        to_read = self._charger_details_due(chargers, now)
+        first = self.last_update_success_time is None
+        if first and len(chargers) > const.MAX_STATE_READS_PER_TICK:
+            # Set-up of a large account: every charger's state comes first (within a minute,
+            # the client's budget is the limit); their details follow (async_read_details).
+            to_read = set()
+        else:
+            to_read = self._charger_details_due(chargers, now)
         detailed = await asyncio.gather(
             *(self._charger(c, now) if c.id in to_read else self._keep(c) for c in chargers)
         )
@@ -184,6 +221,53 @@ class ZaptecDetailsCoordinator(TimestampDataUpdateCoordinator[ZaptecDetails]):
             installations={i.id: i for i in installations},
             chargers={c.id: c for c in detailed},
         )
+
+    async def _installations_to_read(self, now: datetime) -> list[Installation]:
+        """The installations whose details to read: those known, or the list's.
+
+        The installation list (`GET /api/installation`) is read at set-up, hourly (to find
+        added or removed installations), when the charger list names an installation not
+        known yet, and while an installation's detail is not readable (the list item stands
+        in for it, so it must be fresh). Otherwise the known ones are read in detail.
+        """
+        known = self.data.installations if self.data else {}
+        named = {c.installation_id for c in self._listed if c.installation_id}
+        if (
+            self._installations_listed_at is None
+            or now - self._installations_listed_at >= const.INSTALLATION_LIST_INTERVAL
+            or self._installation_list_needed
+            or not named <= known.keys()
+        ):
+            listed = await self.client.get_installations()
+            self._installations_listed_at = now
+            return listed
+        return list(known.values())
+
+    async def async_list_chargers(self, max_age: timedelta = timedelta(0)) -> list[Charger]:
+        """The charger list (every page): read now, unless one younger than `max_age` exists.
+
+        One read at a time: a caller that comes while a read is under way gets its result
+        (when `max_age` allows) instead of sending the same request again.
+        """
+        async with self._list_lock:
+            if self.listed_at is not None and dt_util.utcnow() - self.listed_at <= max_age:
+                return self._listed
+            chargers = await self.client.get_chargers()
+            self._listed, self.listed_at = chargers, dt_util.utcnow()
+            return chargers
+
+    @callback
+    def async_take_charger_list(self, listed: list[Charger]) -> bool:
+        """Show a fresh charger list's values (mode, online, meter value, flags).
+
+        False, and nothing changes, when the list has other chargers than the details: only a
+        details refresh adds or drops devices. The refresh schedule is not touched.
+        """
+        if {c.id for c in listed} != self.data.chargers.keys():
+            return False
+        self.data = replace(self.data, chargers={c.id: self._merged(c) for c in listed})
+        self.async_update_listeners()
+        return True
 
     @callback
     def _schedule_stale_notice(self) -> None:
@@ -215,15 +299,40 @@ class ZaptecDetailsCoordinator(TimestampDataUpdateCoordinator[ZaptecDetails]):
         )
         return {charger_id for _, charger_id in stale[: const.MAX_CHARGER_DETAILS_PER_REFRESH]}
 
+    async def async_read_details(self) -> None:
+        """Read the charger details that are due now, outside a refresh (after set-up).
+
+        A fault leaves them to the next refresh; the refresh schedule is not touched.
+        """
+        now = dt_util.utcnow()
+        to_read = self._charger_details_due(list(self.data.chargers.values()), now)
+        results = await asyncio.gather(
+            *(self._charger(self.data.chargers[cid], now) for cid in to_read),
+            return_exceptions=True,
+        )
+        detailed = {c.id: c for c in results if isinstance(c, Charger)}
+        for result in results:
+            if isinstance(result, ZaptecError):
+                LOGGER.debug("Charger details after set-up not read: %s", result)
+            elif not isinstance(result, Charger):
+                raise result
+        if detailed:
+            chargers = self.data.chargers
+            detailed = {cid: c for cid, c in detailed.items() if cid in chargers}
+            self.data = replace(self.data, chargers={**chargers, **detailed})
+            self.async_update_listeners()
+
     async def _installation(self, listed: Installation) -> Installation:
         try:
             return await self.client.get_installation(listed.id)
         except ZaptecForbiddenError:
+            self._installation_list_needed = True
             return listed  # User role: the list item is all we may see
         except ZaptecAuthenticationError, ZaptecConnectionError:
             raise  # the account or the whole cloud: the refresh fails
         except ZaptecError as err:
             # This installation only: keep what we knew of it, the others go on.
+            self._installation_list_needed = True
             LOGGER.debug("Detail of installation %s not readable: %s", listed.name, err)
             old = self.data.installations.get(listed.id) if self.data else None
             return listed if old is None else Installation.from_api({**old.raw, **listed.raw})
@@ -242,6 +351,9 @@ class ZaptecDetailsCoordinator(TimestampDataUpdateCoordinator[ZaptecDetails]):
         return Charger.from_api({**listed.raw, **detail.raw})
 
     async def _keep(self, listed: Charger) -> Charger:
+        return self._merged(listed)
+
+    def _merged(self, listed: Charger) -> Charger:
         """The fresh list item plus the detail-only fields read earlier."""
         old = self.data.chargers.get(listed.id) if self.data else None
         return listed if old is None else Charger.from_api({**old.raw, **listed.raw})
@@ -296,17 +408,28 @@ class ZaptecDetailsCoordinator(TimestampDataUpdateCoordinator[ZaptecDetails]):
 DUE_SLACK = timedelta(seconds=1)
 
 
-class ZaptecStateCoordinator(DataUpdateCoordinator[dict[str, ChargerState]]):
-    """Charger state, each charger on its own adaptive schedule.
+def _list_values(charger: Charger) -> tuple[int | None, bool | None]:
+    """What change detection compares between two charger lists."""
+    return charger.operating_mode, charger.is_online
 
-    The coordinator ticks every 15 s and reads only the chargers that are due: 60 s while a car
-    is connected or charging (and for 15 min after it finished), 10 min when idle, never more
-    than 15 reads per tick, so many chargers are spread out and the API never sees a burst.
+
+class ZaptecStateCoordinator(DataUpdateCoordinator[dict[str, ChargerState]]):
+    """Charger state, each charger on its own adaptive schedule, and change detection.
+
+    The coordinator ticks every 15 s. Every `LIST_INTERVAL` (165 s) it reads the charger list
+    (one request per 100 chargers), which carries every charger's OperatingMode and IsOnline;
+    a charger whose list values changed is read at once. Otherwise it reads only the chargers
+    that are due: 60 s while a car is connected or charging (and for 15 min after it
+    finished), hourly when idle, never more than 15 such reads per tick, so many chargers are
+    spread out. Chargers never read yet (set-up, new chargers) and changed ones are read
+    without that cap, as fast as the client's request budget lets them.
 
     Faults stay where they happen: one charger's error makes only that charger unavailable
     (and backs off its own reads); while the client pauses the account after a cloud-wide
-    fault, ticks send nothing. A charger whose last good read is older than twice its interval
-    (plus a tick) is unavailable: a value that is no longer fresh is never shown as live.
+    fault, ticks send nothing. A value that is no longer fresh is never shown as live: a
+    charger is unavailable when its last good read is older than twice its interval (plus a
+    tick), or when neither a read nor the charger list has confirmed it for twice the list
+    interval (plus a tick).
     """
 
     config_entry: ZaptecConfigEntry
@@ -318,7 +441,7 @@ class ZaptecStateCoordinator(DataUpdateCoordinator[dict[str, ChargerState]]):
         client: ZaptecClient,
         details: ZaptecDetailsCoordinator,
     ) -> None:
-        """One per account."""
+        """One per account, created after the details' first refresh (which read the list)."""
         super().__init__(
             hass,
             LOGGER,
@@ -329,19 +452,34 @@ class ZaptecStateCoordinator(DataUpdateCoordinator[dict[str, ChargerState]]):
         )
         self.client = client
         self.details = details
-        self._due: dict[str, datetime] = {}
+        self._due: dict[str, datetime] = {}  # chargers not in it were never read
+        self._interval: dict[str, timedelta] = {}  # the healthy interval of the last read
         self._mode_since: dict[str, tuple[int | None, datetime]] = {}
         self._read_at: dict[str, datetime] = {}
         self._failures: dict[str, int] = {}
         self.no_access: set[str] = set()
         self.failed: dict[str, str] = {}  # charger id -> the error of its last read
         self.unavailable: frozenset[str] = frozenset()
+        # Change detection from the charger list.
+        self._listed = {c.id: _list_values(c) for c in details.data.chargers.values()}
+        self._changed: set[str] = set()  # the list showed a change: read first, uncapped
+        self._recheck: set[str] = set()  # read because of a change: compare with the list
+        self.listed_ok_at = details.listed_at
+        self._list_due = (details.listed_at or dt_util.utcnow()) + const.LIST_INTERVAL
+        self._list_failures = 0
+        self.list_error: str | None = None
+        self._started = False
         # Installations whose push connection is up: their chargers are polled only as a
         # slow reconciliation (zaptec/push.py sets this through async_set_push).
         self.pushed: set[str] = set()
 
-    def interval_for(self, charger_id: str, mode: int | None, now: datetime) -> timedelta:
-        """How long until this charger's next read, from its operating mode."""
+    def interval_for(
+        self, charger_id: str, mode: int | None, now: datetime, listed_mode: int | None = None
+    ) -> timedelta:
+        """How long until this charger's next read, from its operating mode.
+
+        Fast while the state or the (fresher or slower) charger list says a car is there.
+        """
         previous = self._mode_since.get(charger_id)
         if previous is None or previous[0] != mode:
             self._mode_since[charger_id] = (mode, now)
@@ -351,18 +489,23 @@ class ZaptecStateCoordinator(DataUpdateCoordinator[dict[str, ChargerState]]):
         just_finished = (
             mode == OperatingMode.CONNECTED_FINISHED and now - since < const.FINISHED_FAST_WINDOW
         )
-        if mode in _ACTIVE_MODES or just_finished:
+        if mode in _ACTIVE_MODES or listed_mode in _ACTIVE_MODES or just_finished:
             interval = const.STATE_INTERVAL_ACTIVE
         else:
             interval = const.STATE_INTERVAL_IDLE
         return max(interval, const.STATE_INTERVAL_MIN)
 
-    def _current_interval(self, charger_id: str) -> timedelta:
-        mode = self._mode_since.get(charger_id, (None, None))[0]
-        interval = (
-            const.STATE_INTERVAL_ACTIVE if mode in _ACTIVE_MODES else const.STATE_INTERVAL_IDLE
-        )
-        return self._with_push(charger_id, interval)
+    def _healthy_interval(self, charger: Charger) -> timedelta:
+        """The interval stored when the charger's last good read was scheduled.
+
+        Before any good read: from the list's operating mode.
+        """
+        interval = self._interval.get(charger.id)
+        if interval is not None:
+            return interval
+        if charger.operating_mode in _ACTIVE_MODES:
+            return self._with_push(charger.id, const.STATE_INTERVAL_ACTIVE)
+        return self._with_push(charger.id, const.STATE_INTERVAL_IDLE)
 
     def _with_push(self, charger_id: str, interval: timedelta) -> timedelta:
         """While push delivers a charger's changes, polling is only a slow reconciliation."""
@@ -411,30 +554,109 @@ class ZaptecStateCoordinator(DataUpdateCoordinator[dict[str, ChargerState]]):
         for charger_id in charger_ids:
             self._due[charger_id] = min(self._due.get(charger_id, when), when)
 
+    @callback
+    def async_set_charger_state(self, state: ChargerState) -> None:
+        """Show a charger's state as just read after a command (its next read follows it)."""
+        chargers = self.details.data.chargers
+        if state.charger_id not in chargers:
+            return
+        now = dt_util.utcnow()
+        current = {cid: s for cid, s in (self.data or {}).items() if cid in chargers}
+        self._take(state.charger_id, state, current, now)
+        self._update_availability(chargers, now)
+        self.async_set_updated_data(current)
+
     def failure_backoff(self) -> None:
         """The state update fails only on a refused login: the tick stays as it is."""
 
+    @property
+    def unread(self) -> int:
+        """How many chargers were never read yet (no read attempted)."""
+        return sum(1 for cid in self.details.data.chargers if cid not in self._due)
+
+    async def async_catch_up(self) -> None:
+        """After set-up: read the chargers the first refresh left unread, right away.
+
+        The first refresh reads at most a tick's worth, so that set-up stays short; this
+        reads the rest at once (the client's budget paces them), so a large account has all
+        its values within a minute instead of one batch per tick.
+        """
+        if self.unread:
+            await self.async_refresh()
+            await self.details.async_read_details()
+
     @update_errors(map_update_error)
     async def _async_update_data(self) -> dict[str, ChargerState]:
-        chargers = self.details.data.chargers
-        current = {cid: s for cid, s in (self.data or {}).items() if cid in chargers}
         now = dt_util.utcnow()
         # A tick can run a few milliseconds earlier than the read that set a due time did:
         # without a little slack such a charger would wait a whole extra tick (75 s, not 60 s).
         horizon = now + DUE_SLACK
-        due = sorted(
-            (self._due.get(cid, now), cid) for cid in chargers if self._due.get(cid, now) <= horizon
-        )[: const.MAX_STATE_READS_PER_TICK]
         # While the client pauses the account after a cloud-wide fault, send nothing.
-        if due and self.client.paused_for <= 0:
-            ids = [cid for _, cid in due]
+        if self._list_due <= horizon and self.client.paused_for <= 0:
+            await self._poll_list(now)
+        chargers = self.details.data.chargers
+        current = {cid: s for cid, s in (self.data or {}).items() if cid in chargers}
+        due = [
+            cid
+            for _, cid in sorted(
+                (self._due.get(cid, now), cid)
+                for cid in chargers
+                if self._due.get(cid, now) <= horizon or cid in self._changed
+            )
+        ]
+        first = [cid for cid in due if cid in self._changed or cid not in self._due]
+        rest = [cid for cid in due if cid not in first]
+        if self._started:
+            ids = first + rest[: const.MAX_STATE_READS_PER_TICK]
+        else:  # set-up: one tick's worth, async_catch_up reads the rest
+            ids = (first + rest)[: const.MAX_STATE_READS_PER_TICK]
+        self._started = True
+        if ids and self.client.paused_for <= 0:
+            self._changed.difference_update(ids)
             results = await asyncio.gather(
                 *(self.client.get_charger_state(cid) for cid in ids), return_exceptions=True
             )
+            now = dt_util.utcnow()
             for charger_id, result in zip(ids, results, strict=True):
                 self._take(charger_id, result, current, now)
         self._update_availability(chargers, now)
         return current
+
+    async def _poll_list(self, now: datetime) -> None:
+        """Read the charger list; a charger whose mode or online flag changed is read next."""
+        try:
+            # A list the details refresh read at the same moment counts too.
+            listed = await self.details.async_list_chargers(max_age=DUE_SLACK)
+        except ZaptecAuthenticationError:
+            raise
+        except ZaptecConnectionError:
+            return  # cloud-wide: the client's pause decides; the list stays due
+        except ZaptecError as err:
+            # The list only: back off its polls like a charger's (never faster than healthy);
+            # the state reads go on, and idle chargers go unavailable (see the class doc).
+            self._list_failures += 1
+            if self.list_error is None:
+                LOGGER.info("Zaptec charger list not readable: %s", err)
+            self.list_error = str(err)
+            self._list_due = now + fault_backoff(self._list_failures, const.LIST_INTERVAL)
+            return
+        if self.list_error is not None:
+            LOGGER.info("Zaptec charger list readable again")
+        self.list_error = None
+        self._list_failures = 0
+        self._list_due = now + const.LIST_INTERVAL
+        self.listed_ok_at = now
+        for charger in listed:
+            values = _list_values(charger)
+            if self._listed.get(charger.id, values) != values:
+                LOGGER.debug("Zaptec charger %s changed in the list: %s", charger.name, values)
+                self._changed.add(charger.id)
+                self._recheck.add(charger.id)
+            self._listed[charger.id] = values
+        if not self.details.async_take_charger_list(listed):
+            # Chargers were added or removed: the details refresh (which reuses this list)
+            # adds or drops their devices.
+            await self.details.async_request_refresh()
 
     def _take(
         self,
@@ -445,6 +667,8 @@ class ZaptecStateCoordinator(DataUpdateCoordinator[dict[str, ChargerState]]):
     ) -> None:
         """Store one charger's read, or deal with its error without touching the others."""
         charger = self.details.data.chargers[charger_id]
+        recheck = charger_id in self._recheck
+        self._recheck.discard(charger_id)
         if isinstance(result, ChargerState):
             self.no_access.discard(charger_id)
             if self.failed.pop(charger_id, None) is not None:
@@ -455,8 +679,16 @@ class ZaptecStateCoordinator(DataUpdateCoordinator[dict[str, ChargerState]]):
             mode = result.operating_mode
             if mode is None:
                 mode = charger.operating_mode
-            interval = self._with_push(charger_id, self.interval_for(charger_id, mode, now))
-            self._due[charger_id] = now + interval
+            listed_mode = self._listed.get(charger_id, (None, None))[0]
+            interval = self._interval[charger_id] = self._with_push(
+                charger_id, self.interval_for(charger_id, mode, now, listed_mode)
+            )
+            wait = interval
+            if recheck and listed_mode not in (None, result.operating_mode):
+                # Read because the list changed, but the state does not show it yet: Zaptec
+                # serves the state from a 15 s cache. Once more after it.
+                wait = min(interval, const.STATE_AFTER_WRITE)
+            self._due[charger_id] = now + wait
         else:
             self._take_error(charger, result, current, now)
 
@@ -496,19 +728,78 @@ class ZaptecStateCoordinator(DataUpdateCoordinator[dict[str, ChargerState]]):
         if charger_id not in self.failed:
             LOGGER.info("Zaptec charger %s: state not readable: %s", charger.name, result)
         self.failed[charger_id] = str(result)
-        backoff = fault_backoff(failures, self._current_interval(charger_id))
+        backoff = fault_backoff(failures, self._healthy_interval(charger))
         self._due[charger_id] = now + backoff
 
     @callback
     def _update_availability(self, chargers: dict[str, Charger], now: datetime) -> None:
         """Recompute which chargers are unavailable; tell the entities if that changed."""
         unavailable = set(self.failed)
+        list_limit = 2 * const.LIST_INTERVAL + const.STATE_TICK
         for charger_id, read_at in self._read_at.items():
-            limit = 2 * self._current_interval(charger_id) + const.STATE_TICK
-            if now - read_at > limit:
+            limit = 2 * self._interval[charger_id] + const.STATE_TICK
+            # An idle charger is read hourly: between reads the list vouches for it.
+            confirmed = max(read_at, self.listed_ok_at or read_at)
+            if now - read_at > limit or now - confirmed > list_limit:
                 unavailable.add(charger_id)
         frozen = frozenset(unavailable & chargers.keys())
         if frozen != self.unavailable:
             self.unavailable = frozen
             # The data may not change (always_update=False): availability alone must show.
             self.async_update_listeners()
+
+
+class ZaptecFirmwareCoordinator(DataUpdateCoordinator[dict[str, ChargerFirmware]]):
+    """Installed and available firmware per charger, read once a day per installation.
+
+    Only installations where the account is Owner or Service (a User is refused). A failed
+    read keeps the last values and is tried again on a backoff of 1, 2, 4, 8, 10 minutes.
+    """
+
+    config_entry: ZaptecConfigEntry
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: ZaptecConfigEntry,
+        client: ZaptecClient,
+        details: ZaptecDetailsCoordinator,
+    ) -> None:
+        """One per account."""
+        super().__init__(
+            hass,
+            LOGGER,
+            config_entry=entry,
+            name=f"Zaptec firmware {entry.title}",
+            update_interval=const.FIRMWARE_INTERVAL,
+        )
+        self.client = client
+        self.details = details
+        self._failures = 0
+
+    def failure_backoff(self) -> float:
+        """After a failed read: 1, 2, 4, 8, 10 minutes (never the whole day)."""
+        self._failures += 1
+        return fault_backoff(self._failures, timedelta(0)).total_seconds()
+
+    @update_errors(map_update_error)
+    async def _async_update_data(self) -> dict[str, ChargerFirmware]:
+        firmware = dict(self.data or {})
+        for installation in self.details.data.installations.values():
+            if not has_write_role(installation.roles):
+                continue
+            try:
+                items = await self.client.get_charger_firmware(installation.id)
+            except ZaptecForbiddenError:
+                continue  # the role changed since the details were read: the next day
+            firmware.update((item.charger_id, item) for item in items)
+        self._failures = 0
+        return {cid: item for cid, item in firmware.items() if cid in self.details.data.chargers}
+
+    @callback
+    def async_read_later(self, delay: timedelta) -> None:
+        """Read the firmware list again after `delay` (an upgrade was started)."""
+        self.config_entry.async_on_unload(async_call_later(self.hass, delay, self._read_later))
+
+    async def _read_later(self, _now: datetime) -> None:
+        await self.async_refresh()

@@ -44,8 +44,13 @@ TO_REDACT = {
     "WebhooksSessionStartUrl",
     "WebhooksSessionEndUrl",
 }
-# Who authorized the session (RFID tag or user id) and the signed meter record (meter serial).
-_PRIVATE_OBSERVATIONS = {Observation.CHARGER_CURRENT_USER_UUID, Observation.SIGNED_METER_VALUE}
+# Who authorized the session (RFID tag or user id), the signed meter record (meter serial) and
+# the last completed session (its authentication code and signed record).
+_PRIVATE_OBSERVATIONS = {
+    Observation.CHARGER_CURRENT_USER_UUID,
+    Observation.SIGNED_METER_VALUE,
+    Observation.COMPLETED_SESSION,
+}
 
 
 def _entry(entry: ZaptecConfigEntry) -> dict[str, Any]:
@@ -89,6 +94,7 @@ async def async_get_config_entry_diagnostics(
         ],
         "states": {charger_id: _state(state) for charger_id, state in sorted(states.items())},
         "polling": {**_polling(runtime), "no_state_access": sorted(runtime.state.no_access)},
+        "control": _control(runtime),
     } | _push(runtime)
 
 
@@ -104,6 +110,26 @@ def _push(runtime: ZaptecRuntimeData) -> dict[str, Any]:
             "messages": push.messages,
             "undecodable": push.undecodable,
         }
+    }
+
+
+def _control(runtime: ZaptecRuntimeData) -> dict[str, Any]:
+    """Rate guard, Sense/APM refusals and firmware versions (no secrets in any of them)."""
+    limiter = runtime.limiter
+    return {
+        "pending_available_current": {
+            installation_id: list(phases) for installation_id, phases in limiter.pending.items()
+        },
+        "managed_by_apm": sorted(limiter.managed_by_apm),
+        "firmware_ok": runtime.firmware.last_update_success,
+        "firmware": {
+            charger_id: {
+                "installed": item.current_version,
+                "available": item.available_version,
+                "up_to_date": item.is_up_to_date,
+            }
+            for charger_id, item in sorted((runtime.firmware.data or {}).items())
+        },
     }
 
 

@@ -9,16 +9,25 @@ from homeassistant.helpers import device_registry as dr
 from .coordinator import (
     ZaptecConfigEntry,
     ZaptecDetailsCoordinator,
+    ZaptecFirmwareCoordinator,
     ZaptecRuntimeData,
     ZaptecStateCoordinator,
     entry_client,
     forget_entry_client,
 )
+from .current_limit import AvailableCurrentLimiter
 from .devices import DeviceSync
 from .permissions import PermissionMonitor
 from .push import PushSupervisor
 
-PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.SENSOR, Platform.SWITCH]
+PLATFORMS: list[Platform] = [
+    Platform.BINARY_SENSOR,
+    Platform.BUTTON,
+    Platform.NUMBER,
+    Platform.SENSOR,
+    Platform.SWITCH,
+    Platform.UPDATE,
+]
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: ZaptecConfigEntry) -> bool:
@@ -28,8 +37,20 @@ async def async_setup_entry(hass: HomeAssistant, entry: ZaptecConfigEntry) -> bo
     await details.async_config_entry_first_refresh()
     state = ZaptecStateCoordinator(hass, entry, client, details)
     await state.async_config_entry_first_refresh()
+    firmware = ZaptecFirmwareCoordinator(hass, entry, client, details)
+    limiter = AvailableCurrentLimiter(hass, entry)
     push = PushSupervisor(hass, entry, client, details, state)
-    entry.runtime_data = ZaptecRuntimeData(client=client, details=details, state=state, push=push)
+    entry.runtime_data = ZaptecRuntimeData(
+        client=client,
+        details=details,
+        state=state,
+        push=push,
+        firmware=firmware,
+        limiter=limiter,
+    )
+    entry.async_on_unload(limiter.async_shutdown)
+    # Firmware versions are no reason to fail the set-up: an error only leaves them unknown.
+    await firmware.async_refresh()
 
     devices = DeviceSync(hass, entry)
     permissions = PermissionMonitor(hass, entry)
@@ -44,6 +65,11 @@ async def async_setup_entry(hass: HomeAssistant, entry: ZaptecConfigEntry) -> bo
     entry.async_on_unload(state.async_add_listener(devices.async_sync_firmware))
     entry.async_on_unload(permissions.async_clear)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    # A large account: the chargers the first refresh left unread are read now, not a batch
+    # per tick (all values within a minute at 250 chargers).
+    entry.async_create_background_task(
+        hass, state.async_catch_up(), f"Zaptec first state reads {entry.title}"
+    )
     # Push (installations with a message subscription) follows the details too.
     push.async_sync()
     entry.async_on_unload(details.async_add_listener(push.async_sync))

@@ -17,7 +17,9 @@ from .api import (
     ZaptecAuthenticationError,
     ZaptecConnectionError,
     ZaptecError,
+    ZaptecExternallyManagedError,
     ZaptecForbiddenError,
+    ZaptecNotSupportedError,
     ZaptecRateLimitError,
     ZaptecWriteNotConfirmedError,
 )
@@ -62,14 +64,18 @@ def map_update_error(coordinator: BacksOff, err: Exception) -> Exception | None:
 
 
 def map_action_error(err: Exception) -> ActionError | None:
-    """Around a switch write: every failure is a translated HomeAssistantError."""
+    """Around a write or command: every failure is a translated HomeAssistantError."""
     if not isinstance(err, ZaptecError):
         return None
     if isinstance(err, ZaptecAuthenticationError):
         error = HomeAssistantError(translation_domain=DOMAIN, translation_key="zaptec_auth_failed")
         return ActionError(error, reauth=True)
-    if isinstance(err, ZaptecForbiddenError):
+    if isinstance(err, ZaptecExternallyManagedError):
+        key, placeholders = "zaptec_externally_managed", None
+    elif isinstance(err, ZaptecForbiddenError):
         key, placeholders = "zaptec_write_forbidden", None
+    elif isinstance(err, ZaptecNotSupportedError):
+        key, placeholders = "zaptec_not_supported", None
     elif isinstance(err, ZaptecWriteNotConfirmedError):
         key, placeholders = "zaptec_write_not_confirmed", None
     else:

@@ -56,6 +56,32 @@ def charger_blocked(charger: Charger, installation: Installation | None) -> Bloc
     return None
 
 
+def control_blocked(charger: Charger, installation: Installation | None) -> Blocked | None:
+    """Why the account cannot send commands or set currents on a charger (the role only)."""
+    roles = charger.roles | (installation.roles if installation else UserRole.NONE)
+    return None if has_write_role(roles) else Blocked.ROLE
+
+
+def deauthorize_blocked(charger: Charger, installation: Installation | None) -> Blocked | None:
+    """Why the account cannot deauthorize sessions: the role, or an operator authorizes them.
+
+    Zaptec documents deauthorize-and-stop for its native and its OCPP cloud authorization.
+    """
+    if (blocked := control_blocked(charger, installation)) is not None:
+        return blocked
+    auth = charger.authentication_type
+    if auth is None and installation is not None:
+        auth = installation.authentication_type
+    if auth not in {AuthenticationType.NATIVE, AuthenticationType.OCPP}:
+        return Blocked.AUTHENTICATION_TYPE
+    return None
+
+
+def installation_control_blocked(installation: Installation) -> Blocked | None:
+    """Why the account cannot set an installation's currents (the role only)."""
+    return None if has_write_role(installation.roles) else Blocked.ROLE
+
+
 def has_charger_switch(charger: Charger) -> bool:
     """Only Pro/Home chargers have their own setting; Go is managed per installation."""
     return charger.device_type == DeviceType.SMART

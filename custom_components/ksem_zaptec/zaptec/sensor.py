@@ -165,6 +165,15 @@ CHARGER_SENSORS: list[ZaptecChargerSensorDescription] = [
         value_fn=lambda view: view.state.number(Observation.TOTAL_CHARGE_POWER_SESSION),
     ),
     ZaptecChargerSensorDescription(
+        key="completed_session_energy",
+        translation_key="zaptec_completed_session_energy",
+        device_class=SensorDeviceClass.ENERGY,
+        # No state class, like the session energy: the lifetime energy carries the statistics.
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=2,
+        value_fn=lambda view: view.state.completed_session_kwh,
+    ),
+    ZaptecChargerSensorDescription(
         key="lifetime_energy",
         translation_key="zaptec_lifetime_energy",
         device_class=SensorDeviceClass.ENERGY,

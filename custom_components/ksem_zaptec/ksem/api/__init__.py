@@ -3,6 +3,7 @@
 from .client import KsemClient, SilenceWatchdog, normalize_host
 from .exceptions import (
     KsemAuthError,
+    KsemCertificateChangedError,
     KsemConnectionError,
     KsemError,
     KsemInvalidTokenError,
@@ -12,11 +13,13 @@ from .exceptions import (
     KsemRateLimitError,
 )
 from .models import DeviceSettings, EnergyFlow, MeterValues, PhaseValues, TokenInfo
+from .pairing import Probe, TokenGrant
 
 __all__ = [
     "DeviceSettings",
     "EnergyFlow",
     "KsemAuthError",
+    "KsemCertificateChangedError",
     "KsemClient",
     "KsemConnectionError",
     "KsemError",
@@ -27,7 +30,9 @@ __all__ = [
     "KsemRateLimitError",
     "MeterValues",
     "PhaseValues",
+    "Probe",
     "SilenceWatchdog",
+    "TokenGrant",
     "TokenInfo",
     "normalize_host",
 ]

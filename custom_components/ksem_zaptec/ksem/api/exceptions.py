@@ -32,6 +32,16 @@ class KsemPairingNotSupportedError(KsemNotSupportedError):
     """The meter refused HA's access-token request (the request shape is a guess)."""
 
 
+class KsemCertificateChangedError(KsemError):
+    """The meter's self-signed HTTPS certificate is not the one pinned at pairing."""
+
+    def __init__(self, seen: str, pinned: str) -> None:
+        """Both SHA-256 fingerprints (hex)."""
+        super().__init__(f"Certificate changed: SHA-256 {seen}, pinned {pinned}")
+        self.seen = seen
+        self.pinned = pinned
+
+
 class KsemProtocolError(KsemError):
     """The answer does not look like a KSEM (wrong status, shape or content type)."""
 

@@ -15,6 +15,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final, Self
 
+from cryptography import x509
+from cryptography.x509.oid import NameOID
+
 from .exceptions import KsemInvalidTokenError, KsemProtocolError
 
 # ---- Plausibility limits -------------------------------------------------------------------
@@ -266,16 +269,24 @@ class MeterValues:
 
 @dataclass(frozen=True, slots=True)
 class EnergyFlow:
-    """Energy-flow sums (`kostal-energyflow/sumvalues` flex values) in W and %."""
+    """Energy-flow sums (`kostal-energyflow/sumvalues` flex values) in W and %.
+
+    Signs as the meter sends them (docs/ksem.md#energy-flow): `battery_power` is + while the
+    battery charges, - while it discharges; the sensors turn it into Home Assistant's
+    convention. `timestamp` is the frame's own (the meter's clock), None if it had none.
+    """
 
     pv_power: float | None
     house_power: float | None
     battery_power: float | None
     battery_soc: float | None
     wallbox_power: float | None
+    timestamp: datetime | None = None
 
     @classmethod
-    def from_flex(cls, flex: Mapping[str, int | float | None]) -> Self:
+    def from_flex(
+        cls, flex: Mapping[str, int | float | None], timestamp: datetime | None = None
+    ) -> Self:
         """Powers in mW, state of charge in whole % (unverified: docs/ksem.md#energy-flow)."""
         raw = _MilliReader(flex)
         return cls(
@@ -284,6 +295,7 @@ class EnergyFlow:
             battery_power=raw.value("battery_power", "batteryPowerTotal", _MILLI),
             battery_soc=raw.value("battery_soc", "systemStateOfCharge", 1),
             wallbox_power=raw.value("wallbox_power", "wallboxPowerTotal", _MILLI),
+            timestamp=None if timestamp is None else _in_window(timestamp),
         )
 
 
@@ -369,3 +381,14 @@ class TokenInfo:
             token_id=_text(claims.get("jti")),
             role=_text(claims.get("role")),
         )
+
+
+def certificate_common_name(der: bytes) -> str | None:
+    """The subject's common name of a DER certificate; None if absent or unreadable."""
+    try:
+        names = x509.load_der_x509_certificate(der).subject.get_attributes_for_oid(
+            NameOID.COMMON_NAME
+        )
+    except ValueError:
+        return None
+    return next((name.value for name in names if isinstance(name.value, str)), None)

@@ -78,3 +78,15 @@ class ZaptecPushAuthenticationError(ZaptecPushConnectionError):
 
 class ZaptecPushMessageError(ZaptecProtocolError):
     """A pushed message body is not an observation (MC-NBFX text of an observation JSON)."""
+
+
+class ZaptecNotSupportedError(ZaptecResponseError):
+    """Code 527 (NotSupported): e.g. the installation's current is managed by Zaptec Sense/APM."""
+
+
+class ZaptecExternallyManagedError(ZaptecForbiddenError):
+    """HTTP 403 on a charger update: an external load management system controls the charger.
+
+    (A role that is not enough also answers 403; the integration offers the write only to
+    Owner or Service, so there the external system is the likely reason.)
+    """

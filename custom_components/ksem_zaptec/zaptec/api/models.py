@@ -18,7 +18,7 @@ import reprlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from enum import IntEnum, IntFlag
+from enum import Enum, IntEnum, IntFlag
 from types import MappingProxyType
 from typing import Any, Final
 
@@ -77,11 +77,16 @@ class Observation(IntEnum):
     CURRENT_PHASE2 = 508
     CURRENT_PHASE3 = 509
     TOTAL_CHARGE_POWER = 513
+    CHARGER_MAX_CURRENT = 510
+    CHARGER_MIN_CURRENT = 511
     TOTAL_CHARGE_POWER_SESSION = 553
     SIGNED_METER_VALUE = 554
     CHARGE_CURRENT_SET = 708
     CHARGER_OPERATION_MODE = 710
+    FINAL_STOP_ACTIVE = 718
     CHARGER_CURRENT_USER_UUID = 722
+    COMPLETED_SESSION = 723
+    NEXT_SCHEDULE_EVENT = 763
     MAINBOARD_SOFTWARE_VERSION = 908
     COMPUTER_SOFTWARE_VERSION = 911
 
@@ -118,6 +123,9 @@ PLAUSIBLE_LIMITS: Final[Mapping[Observation | str, Limit]] = MappingProxyType(
         Observation.CURRENT_PHASE1: _PHASE_CURRENT,
         Observation.CURRENT_PHASE2: _PHASE_CURRENT,
         Observation.CURRENT_PHASE3: _PHASE_CURRENT,
+        Observation.CHARGER_MAX_CURRENT: _PHASE_CURRENT,
+        Observation.CHARGER_MIN_CURRENT: _PHASE_CURRENT,
+        Observation.FINAL_STOP_ACTIVE: _FLAG,
         Observation.TOTAL_CHARGE_POWER: Limit(
             0, 100_000, "W", "3 x 32 A x 230 V is 22 kW; a charger does not feed back"
         ),
@@ -125,6 +133,9 @@ PLAUSIBLE_LIMITS: Final[Mapping[Observation | str, Limit]] = MappingProxyType(
             0, 1000, "kWh", "one session; the largest car batteries hold about 200 kWh"
         ),
         Observation.SIGNED_METER_VALUE: _LIFETIME_ENERGY,  # the OCMF reading, RD[].RV
+        Observation.COMPLETED_SESSION: Limit(
+            0, 1000, "kWh", "one session's Energy; the largest car batteries hold about 200 kWh"
+        ),
         Observation.CHARGE_CURRENT_SET: _INSTALLATION_CURRENT,
         Observation.CHARGER_OPERATION_MODE: Limit(
             0, 5, "", "an OperatingMode value; `operating_mode` checks membership too"
@@ -133,6 +144,7 @@ PLAUSIBLE_LIMITS: Final[Mapping[Observation | str, Limit]] = MappingProxyType(
         "AvailableCurrentPhase2": _INSTALLATION_CURRENT,
         "AvailableCurrentPhase3": _INSTALLATION_CURRENT,
         "MaxCurrent": _INSTALLATION_CURRENT,
+        "ThreeToOnePhaseSwitchCurrent": _PHASE_CURRENT,
         "SignedMeterValueKwh": _LIFETIME_ENERGY,
     }
 )
@@ -157,6 +169,13 @@ _INT32_LOW: Final = -(2**31)
 _INT32_HIGH: Final = 2**31
 _KNOWN_ROLES: Final = UserRole.USER | UserRole.OWNER | UserRole.MAINTAINER | UserRole.ADMINISTRATOR
 _OPERATING_MODES: Final = frozenset(OperatingMode)
+_CONNECTED_MODES: Final = frozenset(
+    {
+        OperatingMode.CONNECTED_REQUESTING,
+        OperatingMode.CONNECTED_CHARGING,
+        OperatingMode.CONNECTED_FINISHED,
+    }
+)
 _EARLIEST: Final = datetime(2000, 1, 1, tzinfo=UTC)
 _LATEST: Final = datetime(2100, 1, 1, tzinfo=UTC)
 
@@ -300,6 +319,7 @@ class Installation:
     available_current_phase2: float | None = None
     available_current_phase3: float | None = None
     max_current: float | None = None
+    three_to_one_phase_switch_current: float | None = None
     users: tuple[InstallationUser, ...] = ()
     # "Message subscription" (Service Bus push) enabled for the installation (older model).
     messaging_enabled: bool = False
@@ -326,6 +346,7 @@ class Installation:
             available_current_phase2=_float(data, "AvailableCurrentPhase2"),
             available_current_phase3=_float(data, "AvailableCurrentPhase3"),
             max_current=_float(data, "MaxCurrent"),
+            three_to_one_phase_switch_current=_float(data, "ThreeToOnePhaseSwitchCurrent"),
             users=users,
             messaging_enabled=_bool(data, "MessagingEnabled") is True,
             raw=raw,
@@ -374,6 +395,52 @@ class Charger:
     def model(self) -> str | None:
         """Product name from the serial number prefix."""
         return model_from_serial(self.serial)
+
+
+class ChargerCommand(IntEnum):
+    """The `sendCommand` ids Zaptec supports for integrators (docs/zaptec.md#commands)."""
+
+    RESTART_CHARGER = 102
+    UPGRADE_FIRMWARE = 200
+    STOP_CHARGING_FINAL = 506  # pause: the session stays, the charger stops delivering
+    RESUME_CHARGING = 507
+    DEAUTHORIZE_AND_STOP = 10001
+
+
+class CommandResult(Enum):
+    """What became of a command the cloud did not refuse outright."""
+
+    SENT = "sent"  # accepted
+    NOTHING_TO_DO = "nothing_to_do"  # code 528: the command would change nothing now
+    UNCONFIRMED = "unconfirmed"  # HTTP 500 from deauthorize-and-stop: read the state to know
+
+
+@dataclass(frozen=True, slots=True)
+class ChargerFirmware:
+    """One item of `/api/chargerFirmware/installation/{id}`."""
+
+    charger_id: str
+    current_version: str | None = None
+    available_version: str | None = None
+    is_up_to_date: bool | None = None
+    is_online: bool | None = None
+
+    @classmethod
+    def list_from_api(cls, data: Any) -> list[ChargerFirmware]:
+        """Parse the list; items without a usable `ChargerId` are dropped."""
+        if not isinstance(data, list):
+            raise ZaptecProtocolError(f"Firmware list expected, got {reprlib.repr(data)}")
+        return [
+            cls(
+                charger_id=charger_id,
+                current_version=_str(item, "CurrentVersion") or None,
+                available_version=_str(item, "AvailableVersion") or None,
+                is_up_to_date=_bool(item, "IsUpToDate"),
+                is_online=_bool(item, "IsOnline"),
+            )
+            for item in data
+            if isinstance(item, dict) and (charger_id := _id(item.get("ChargerId"))) is not None
+        ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -475,6 +542,49 @@ class ChargerState:
     def operating_mode(self) -> int | None:
         """Observation 710 as an int, None unless it is a known `OperatingMode` value."""
         return _operating_mode(self.number(Observation.CHARGER_OPERATION_MODE))
+
+    @property
+    def paused(self) -> bool:
+        """Stopped by command 506: "finished" (710 = 5) with FinalStopActive (718 = 1)."""
+        return (
+            self.operating_mode == OperatingMode.CONNECTED_FINISHED
+            and self.flag(Observation.FINAL_STOP_ACTIVE) is True
+        )
+
+    @property
+    def schedule_active(self) -> bool:
+        """A charging schedule is set (observation 763 has a value): resume is refused then."""
+        return self.text(Observation.NEXT_SCHEDULE_EVENT) is not None
+
+    def accepts(self, command: ChargerCommand) -> bool:
+        """Whether Zaptec's command validation would accept `command` in this state.
+
+        506 is refused when paused or disconnected, 507 unless paused or while a schedule is
+        active (docs/zaptec.md#commands); deauthorize needs a connected car (plausible);
+        restart and firmware upgrade have no state rule.
+        """
+        mode = self.operating_mode
+        connected = mode in _CONNECTED_MODES
+        if command is ChargerCommand.STOP_CHARGING_FINAL:
+            return connected and not self.paused
+        if command is ChargerCommand.RESUME_CHARGING:
+            return self.paused and not self.schedule_active
+        if command is ChargerCommand.DEAUTHORIZE_AND_STOP:
+            return connected
+        return True
+
+    @property
+    def completed_session_kwh(self) -> float | None:
+        """`Energy` (kWh) of the last completed session (observation 723, a JSON object)."""
+        text = self.text(Observation.COMPLETED_SESSION)
+        if text is None:
+            return None
+        try:
+            session = _OCMF_JSON.decode(text)  # strict JSON: no NaN or Infinity literals
+        except ValueError, RecursionError:
+            return None
+        energy = session.get("Energy") if isinstance(session, dict) else None
+        return _plausible(Observation.COMPLETED_SESSION, _finite(energy))
 
     @property
     def meter_reading_kwh(self) -> float | None:
