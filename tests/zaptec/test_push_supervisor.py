@@ -386,3 +386,26 @@ async def test_diagnostics_show_push_without_its_key(
         "undecodable": 1,
     }
     assert "sas-key-0123" not in json.dumps(diagnostics)
+
+
+async def test_a_pushed_change_is_not_read_again_from_the_list(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    push_account: SimHandle,
+    zaptec_entry: MockConfigEntry,
+    bus: FakeBus,
+) -> None:
+    """Change detection: what push brought is no change when the list shows it later."""
+    await setup(hass, zaptec_entry)
+    await ticks(hass, freezer, int(const.LIST_INTERVAL.total_seconds()) + 15)
+    sim = push_account.sim
+    garage = sim.charger_by_serial("ZPR012345")
+    sim.set_charger(garage.id, operating_mode=2, online=True)  # the list will show it
+    bus.queue.put_nowait(observation(push_account, "ZPR012345", 710, "2"))
+    bus.queue.put_nowait(observation(push_account, "ZPR012345", -2, "1"))
+    await step(hass, freezer, 0)
+    assert hass.states.get("sensor.garage_charger_mode").state == "connected_requesting"
+    sim.reset_requests()
+    await ticks(hass, freezer, int(const.LIST_INTERVAL.total_seconds()) + 15)
+    assert any(r.path == "/api/chargers" for r in sim.requests)  # the list was read
+    assert reads(push_account, "ZPR012345") == 0
