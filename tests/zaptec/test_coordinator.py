@@ -237,6 +237,12 @@ async def test_150_chargers_across_pages_are_spread(
     await hass.async_block_till_done(wait_background_tasks=True)
     assert sum(state_reads(zaptec_sim).values()) == 152
     assert len(charger_details(zaptec_sim)) == 25
+    # The firmware list (once a day) waits for all of that too.
+    paths = [r.path for r in sim.requests]
+    firmware = [i for i, p in enumerate(paths) if p.startswith("/api/chargerFirmware/")]
+    last_state = max(i for i, p in enumerate(paths) if p.endswith("/state"))
+    assert firmware
+    assert min(firmware) > last_state
     switches = hass.states.async_entity_ids("switch")
     shown = [hass.states.get(e).state for e in switches if e.startswith("switch.car_park_")]
     assert shown.count("on") == 1 + 25  # the installation and 25 chargers
@@ -597,3 +603,29 @@ async def test_charger_details_after_set_up_wait_for_a_cloud_fault(
     assert any(hass.states.get(e).state == STATE_UNKNOWN for e in switches)
     await advance(hass, freezer, 15 * 60 + 1)  # the pause is over by then
     assert all(hass.states.get(e).state == "on" for e in switches)
+
+
+async def test_list_only_reconciles_while_push_covers_every_installation(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    zaptec_sim: SimHandle,
+    loaded_entry: MockConfigEntry,
+) -> None:
+    sim = zaptec_sim.sim
+    state = loaded_entry.runtime_data.state
+    home = next(iter(sim.installations))
+    state.async_set_push(home, connected=True)
+    sim.reset_requests()
+    await ticks(hass, freezer, 30 * 60)
+    # The list that was due at 165 s, then every 10 minutes (push reports the changes), and
+    # the one the details refresh at 15 minutes reads itself (the last is older than 165 s).
+    assert list_reads(zaptec_sim) == 4
+    assert hass.states.get("sensor.garage_charger_mode").state == "disconnected"  # available
+    # Push went down: change detection at full pace again, from the next tick.
+    state.async_set_push(home, connected=False)
+    sim.reset_requests()
+    await advance(hass, freezer, 15)
+    assert list_reads(zaptec_sim) == 1
+    sim.reset_requests()
+    await ticks(hass, freezer, 165)
+    assert list_reads(zaptec_sim) == 1

@@ -266,8 +266,10 @@ class ZaptecDetailsCoordinator(TimestampDataUpdateCoordinator[ZaptecDetails]):
         """
         if {c.id for c in listed} != self.data.chargers.keys():
             return False
-        self.data = replace(self.data, chargers={c.id: self._merged(c) for c in listed})
-        self.async_update_listeners()
+        chargers = {c.id: self._merged(c) for c in listed}
+        if chargers != self.data.chargers:  # nothing changed: no entity needs writing
+            self.data = replace(self.data, chargers=chargers)
+            self.async_update_listeners()
         return True
 
     @callback
@@ -468,6 +470,7 @@ class ZaptecStateCoordinator(DataUpdateCoordinator[dict[str, ChargerState]]):
         self.listed_ok_at = details.listed_at
         self._list_due = (details.listed_at or dt_util.utcnow()) + const.LIST_INTERVAL
         self._list_failures = 0
+        self._list_every = const.LIST_INTERVAL  # the interval in force since the last list
         self.list_error: str | None = None
         self._started = False
         # Installations whose push connection is up: their chargers are polled only as a
@@ -523,6 +526,7 @@ class ZaptecStateCoordinator(DataUpdateCoordinator[dict[str, ChargerState]]):
             return
         self.pushed.discard(installation_id)
         now = dt_util.utcnow()
+        self._list_due = min(self._list_due, now)  # change detection at full pace again
         for charger in self.details.data.chargers.values():
             if charger.installation_id == installation_id and charger.id not in self.failed:
                 self._due[charger.id] = min(self._due.get(charger.id, now), now)
@@ -551,6 +555,13 @@ class ZaptecStateCoordinator(DataUpdateCoordinator[dict[str, ChargerState]]):
             self._listed[charger_id] = (mode, online)
         self.data = current
         self.async_update_listeners()
+
+    def _list_interval(self) -> timedelta:
+        """While push delivers every installation's changes, the list only reconciles."""
+        installations = {c.installation_id for c in self.details.data.chargers.values()}
+        if installations and installations <= self.pushed:
+            return max(const.LIST_INTERVAL, const.PUSH_RECONCILE_INTERVAL)
+        return const.LIST_INTERVAL
 
     def is_available(self, charger_id: str) -> bool:
         """False while the charger's last read failed or its state is no longer fresh."""
@@ -653,7 +664,8 @@ class ZaptecStateCoordinator(DataUpdateCoordinator[dict[str, ChargerState]]):
             LOGGER.info("Zaptec charger list readable again")
         self.list_error = None
         self._list_failures = 0
-        self._list_due = now + const.LIST_INTERVAL
+        self._list_every = self._list_interval()
+        self._list_due = now + self._list_every
         self.listed_ok_at = now
         for charger in listed:
             values = _list_values(charger)
@@ -744,7 +756,7 @@ class ZaptecStateCoordinator(DataUpdateCoordinator[dict[str, ChargerState]]):
     def _update_availability(self, chargers: dict[str, Charger], now: datetime) -> None:
         """Recompute which chargers are unavailable; tell the entities if that changed."""
         unavailable = set(self.failed)
-        list_limit = 2 * const.LIST_INTERVAL + const.STATE_TICK
+        list_limit = 2 * self._list_every + const.STATE_TICK
         for charger_id, read_at in self._read_at.items():
             limit = 2 * self._interval[charger_id] + const.STATE_TICK
             # An idle charger is read hourly: between reads the list vouches for it.

@@ -49,8 +49,12 @@ async def async_setup_entry(hass: HomeAssistant, entry: ZaptecConfigEntry) -> bo
         limiter=limiter,
     )
     entry.async_on_unload(limiter.async_shutdown)
-    # Firmware versions are no reason to fail the set-up: an error only leaves them unknown.
-    await firmware.async_refresh()
+    # A large account (chargers the first state refresh left unread): every charger's state
+    # comes first, the firmware list after it (see async_catch_up below).
+    firmware_later = state.unread > 0
+    if not firmware_later:
+        # Firmware versions are no reason to fail the set-up: an error only leaves them unknown.
+        await firmware.async_refresh()
 
     devices = DeviceSync(hass, entry)
     permissions = PermissionMonitor(hass, entry)
@@ -68,13 +72,24 @@ async def async_setup_entry(hass: HomeAssistant, entry: ZaptecConfigEntry) -> bo
     # A large account: the chargers the first refresh left unread are read now, not a batch
     # per tick (all values within a minute at 250 chargers).
     entry.async_create_background_task(
-        hass, state.async_catch_up(), f"Zaptec first state reads {entry.title}"
+        hass,
+        _catch_up(state, firmware if firmware_later else None),
+        f"Zaptec first reads {entry.title}",
     )
     # Push (installations with a message subscription) follows the details too.
     push.async_sync()
     entry.async_on_unload(details.async_add_listener(push.async_sync))
     entry.async_on_unload(push.async_stop)
     return True
+
+
+async def _catch_up(
+    state: ZaptecStateCoordinator, firmware: ZaptecFirmwareCoordinator | None
+) -> None:
+    """Right after set-up: the chargers not read yet, then (large account) the firmware."""
+    await state.async_catch_up()
+    if firmware is not None:
+        await firmware.async_refresh()
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: ZaptecConfigEntry) -> bool:
