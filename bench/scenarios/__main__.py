@@ -2,7 +2,7 @@
 
     python -m bench.scenarios NAME [NAME ...]
 
-NAME: zaptec, faults, control, pairing, energy (bench/scenarios/NAME.py).
+NAME: zaptec, faults, control, pairing, energy, push (bench/scenarios/NAME.py).
 
 One pytest session collects the named modules; each records its figures in `ROWS`, and its
 `print_tables` prints them here once pytest is done. Nothing Home Assistant is imported before
@@ -21,7 +21,7 @@ import pytest
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
-NAMES = ("zaptec", "faults", "control", "pairing", "energy")
+NAMES = ("zaptec", "faults", "control", "pairing", "energy", "push")
 
 
 def main() -> int:

@@ -322,6 +322,13 @@ async def test_receiver_against_the_broker(tmp_path: Path, socket_enabled: None)
             async for _ in push.receive(wrong, tuning, lambda: None):
                 pass  # pragma: no cover - nothing arrives with a refused token
         assert 401 in broker.token_checks
+
+        def broken() -> None:
+            raise ValueError("a bug of the caller")
+
+        with pytest.raises(ValueError, match="a bug of the caller"):
+            async for _ in push.receive(credentials, tuning, broken):
+                pass  # pragma: no cover - raises on opening
     finally:
         await asyncio.to_thread(broker.stop)
 

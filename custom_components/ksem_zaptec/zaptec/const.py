@@ -30,7 +30,7 @@ LIST_INTERVAL: Final = timedelta(seconds=165)
 STATE_AFTER_WRITE: Final = timedelta(seconds=16)
 
 # Push (Service Bus): while an installation's push connection is up, its chargers' state is
-# read only this often, to reconcile what push does not carry (docs/zaptec.md, "Push").
+# read at most this often, to reconcile what push does not carry (docs/zaptec.md, "Push").
 PUSH_RECONCILE_INTERVAL: Final = timedelta(minutes=10)
 # Push not available for an installation (no subscription, 403): ask again this much later.
 PUSH_RECHECK_INTERVAL: Final = timedelta(hours=6)

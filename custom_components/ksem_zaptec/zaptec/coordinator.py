@@ -33,6 +33,7 @@ from .api import (
     ChargerState,
     DeviceType,
     Installation,
+    Observation,
     OperatingMode,
     UserRole,
     ZaptecAuthenticationError,
@@ -543,7 +544,15 @@ class ZaptecStateCoordinator(DataUpdateCoordinator[dict[str, ChargerState]]):
         current = dict(self.data or {})
         old = current.get(charger_id) or ChargerState(charger_id)
         value = StateValue(pushed.value, pushed.timestamp)
-        current[charger_id] = old.with_value(pushed.observation, value)
+        state = current[charger_id] = old.with_value(pushed.observation, value)
+        if charger_id in self._listed:
+            # Push already brought what the list will show: not a change to read again.
+            mode, online = self._listed[charger_id]
+            if pushed.observation is Observation.CHARGER_OPERATION_MODE:
+                mode = state.operating_mode
+            elif pushed.observation is Observation.IS_ONLINE:
+                online = state.flag(Observation.IS_ONLINE)
+            self._listed[charger_id] = (mode, online)
         self.data = current
         self.async_update_listeners()
 

@@ -95,6 +95,21 @@ async def async_get_config_entry_diagnostics(
         "states": {charger_id: _state(state) for charger_id, state in sorted(states.items())},
         "polling": {**_polling(runtime), "no_state_access": sorted(runtime.state.no_access)},
         "control": _control(runtime),
+    } | _push(runtime)
+
+
+def _push(runtime: ZaptecRuntimeData) -> dict[str, Any]:
+    """Push status, only for accounts with a message subscription (no credentials in it)."""
+    push = runtime.push
+    if push is None or not (enabled := push.enabled):
+        return {}
+    return {
+        "push": {
+            "enabled": sorted(enabled),
+            "connected": sorted(push.connected),
+            "messages": push.messages,
+            "undecodable": push.undecodable,
+        }
     }
 
 

@@ -14,9 +14,9 @@ costs no request more than before. For each, a background task of the entry:
    be opened at all (a test broker reports refused credentials that way), never more often
    than the backoff allows.
 
-No subscription (an error reply to the credentials request) or no SDK: push stays off for
-that installation and polling works as without push; the credentials are asked for again
-after `PUSH_RECHECK_INTERVAL` (by a timer, not a sleeping task).
+No subscription (an error reply to the credentials request), no SDK or a refused login: push
+stays off for that installation and polling works as without push; push is tried again after
+`PUSH_RECHECK_INTERVAL` (by a timer, not a sleeping task), not at every details refresh.
 """
 
 from __future__ import annotations
@@ -197,9 +197,13 @@ class PushSupervisor:
                     return None
             opened_at = await self._receive(installation_id, credentials)
         except ZaptecAuthenticationError:
-            return None  # the login itself was refused: the coordinators start reauth
+            # The login itself was refused: the coordinators start reauth; a details refresh
+            # must not restart push (and log in again) before the recheck.
+            self._retry_later(installation_id)
+            return None
         except ZaptecPushUnavailableError as err:
             LOGGER.warning("Zaptec push not available: %s; polling only", err)
+            self._retry_later(installation_id)
             return None
         except (ZaptecPushAuthenticationError, ZaptecConnectionError) as err:
             # Refused credentials, or the credentials request failed (the client paused

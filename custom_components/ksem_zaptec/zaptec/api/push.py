@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import ssl
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -278,7 +279,7 @@ def _sdk_error(err: Exception) -> Exception:
 
 
 def _build_client(credentials: PushCredentials, tuning: PushTuning) -> Any:
-    """The SDK's client and subscription receiver (blocking: loads certificates)."""
+    """The SDK's client and subscription receiver (blocking: loads the CA certificates)."""
     try:
         from azure.servicebus import ServiceBusReceiveMode, TransportType  # noqa: PLC0415
         from azure.servicebus.aio import ServiceBusClient  # noqa: PLC0415
@@ -289,6 +290,9 @@ def _build_client(credentials: PushCredentials, tuning: PushTuning) -> Any:
         "retry_backoff_factor": tuning.retry_backoff_factor,
         "retry_backoff_max": tuning.retry_backoff_max,
         "transport_type": TransportType.Amqp,
+        # Made here, in the executor: the SDK would load the CA certificates inside the event
+        # loop at every connect otherwise (a blocking call). Older SDKs ignore the option.
+        "ssl_context": ssl.create_default_context(cafile=tuning.ca_file),
     }
     if tuning.ca_file is not None:
         port = credentials.port or 5671
