@@ -56,18 +56,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: ZaptecConfigEntry) -> bo
         # Firmware versions are no reason to fail the set-up: an error only leaves them unknown.
         await firmware.async_refresh()
 
-    devices = DeviceSync(hass, entry)
-    permissions = PermissionMonitor(hass, entry)
-
-    @callback
-    def _details_updated() -> None:
-        devices.async_sync()
-        permissions.async_check()
-
-    _details_updated()
-    entry.async_on_unload(details.async_add_listener(_details_updated))
-    entry.async_on_unload(state.async_add_listener(devices.async_sync_firmware))
-    entry.async_on_unload(permissions.async_clear)
+    _follow_details(hass, entry)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     # A large account: the chargers the first refresh left unread are read now, not a batch
     # per tick (all values within a minute at 250 chargers).
@@ -81,6 +70,23 @@ async def async_setup_entry(hass: HomeAssistant, entry: ZaptecConfigEntry) -> bo
     entry.async_on_unload(details.async_add_listener(push.async_sync))
     entry.async_on_unload(push.async_stop)
     return True
+
+
+def _follow_details(hass: HomeAssistant, entry: ZaptecConfigEntry) -> None:
+    """The device registry and the permission repairs follow every details refresh."""
+    runtime = entry.runtime_data
+    devices = DeviceSync(hass, entry)
+    permissions = PermissionMonitor(hass, entry)
+
+    @callback
+    def _details_updated() -> None:
+        devices.async_sync()
+        permissions.async_check()
+
+    _details_updated()
+    entry.async_on_unload(runtime.details.async_add_listener(_details_updated))
+    entry.async_on_unload(runtime.state.async_add_listener(devices.async_sync_firmware))
+    entry.async_on_unload(permissions.async_clear)
 
 
 async def _catch_up(
