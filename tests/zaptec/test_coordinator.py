@@ -634,3 +634,42 @@ async def test_list_only_reconciles_while_push_covers_every_installation(
     sim.reset_requests()
     await ticks(hass, freezer, 165)
     assert list_reads(zaptec_sim) == 1
+
+
+async def test_authorization_flag_changed_elsewhere_reads_the_details_at_once(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    zaptec_sim: SimHandle,
+    loaded_entry: MockConfigEntry,
+) -> None:
+    """Details are hourly, but a flag flipped in the portal shows with the next list."""
+    sim = zaptec_sim.sim
+    garage = sim.charger_by_serial("ZPR012345")
+    assert hass.states.get("switch.garage_require_authorization").state == "on"
+    sim.set_charger(garage.id, auth_disabled=True)  # the list's IsAuthorizationRequired too
+    sim.reset_requests()
+    await ticks(hass, freezer, int(zaptec_const.LIST_INTERVAL.total_seconds()))
+    paths = [r.path for r in sim.requests]
+    assert paths.count(f"/api/chargers/{garage.id}") == 1
+    assert paths.count(f"/api/installation/{garage.installation_id}") == 1
+    assert hass.states.get("switch.garage_require_authorization").state == "off"
+    # Unchanged lists afterwards: nothing but the list until the hourly refresh.
+    sim.reset_requests()
+    await ticks(hass, freezer, 30 * 60)
+    assert {r.path for r in sim.requests} == {"/api/chargers"}
+
+
+async def test_list_value_shown_when_the_state_read_fails(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    zaptec_sim: SimHandle,
+    loaded_entry: MockConfigEntry,
+) -> None:
+    """The list's mode and online flag show at once, even if the state read then fails."""
+    sim = zaptec_sim.sim
+    driveway = sim.charger_by_serial("ZAP049387")
+    sim.set_charger(driveway.id, operating_mode=2, online=False)
+    sim.add_fault(f"/{driveway.id}/state$", 503, count=1)
+    await ticks(hass, freezer, int(zaptec_const.LIST_INTERVAL.total_seconds()))
+    assert hass.states.get("sensor.driveway_charger_mode").state == "connected_requesting"
+    assert hass.states.get("binary_sensor.driveway_online").state == "off"

@@ -266,8 +266,9 @@ class ZaptecDetailsCoordinator(TimestampDataUpdateCoordinator[ZaptecDetails]):
 
         False when a details refresh must follow: the list has other chargers than the
         details (nothing changes then: only a details refresh adds or drops devices), or a
-        charger's IsAuthorizationRequired changed (the installation's or the charger's own
-        flag was changed: their details, read hourly otherwise, are read now). The refresh
+        charger's IsAuthorizationRequired or CurrentUserRoles changed (the installation's or
+        the charger's own flag, or the account's role, was changed: their details, read hourly
+        otherwise, are read now). The refresh
         schedule is not touched.
         """
         if {c.id for c in listed} != self.data.chargers.keys():
@@ -276,7 +277,8 @@ class ZaptecDetailsCoordinator(TimestampDataUpdateCoordinator[ZaptecDetails]):
         flipped = [
             c.id
             for c in listed
-            if c.is_authorization_required != old[c.id].is_authorization_required
+            if (c.is_authorization_required, c.roles)
+            != (old[c.id].is_authorization_required, old[c.id].roles)
         ]
         for charger_id in flipped:
             self._detail_read_at.pop(charger_id, None)  # due at the refresh that follows
