@@ -334,7 +334,8 @@ def print_tables(rows: Rows) -> None:
     # simulator/zaptec.py answers `/state` live; change this note if it ever models the cache.
     print(
         "Zaptec's 15 s state cache is NOT modelled by the simulator (it answers /state live):"
-        " on the real cloud add up to 15 s to each delay.\n'poll every': what detects the"
+        " on the real cloud add up to 15 s to the charging delay (the idle path shows the"
+        " list's mode at once).\n'poll every': what detects the"
         " change (idle: the charger list; charging: the charger's state); 'longest gap':"
         " between two of those reads during the trials."
     )
