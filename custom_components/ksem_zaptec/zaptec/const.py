@@ -40,14 +40,14 @@ PUSH_RECHECK_INTERVAL: Final = timedelta(hours=6)
 ENV_SERVICEBUS_CA: Final = "KSEM_ZAPTEC_SERVICEBUS_CA"
 
 # Installation and charger details (authorization flags, roles, currents): hourly, and at once
-# when the charger list shows a charger's IsAuthorizationRequired change.
+# when the charger list shows a charger's IsAuthorizationRequired or CurrentUserRoles change.
 DETAILS_INTERVAL: Final = timedelta(hours=1)
 # `GET /api/installation` (finds installations without chargers; one the charger list names
 # that is not known yet is listed at once); the known installations' details are read at every
 # details refresh.
 INSTALLATION_LIST_INTERVAL: Final = timedelta(hours=24)
 # `/api/chargers/{id}` (the charger's own authorization flag, Pro/Home with a switch only);
-# read sooner when the list's IsAuthorizationRequired of the charger changes:
+# read sooner when the charger's IsAuthorizationRequired or roles change in the list:
 CHARGER_DETAIL_INTERVAL: Final = timedelta(hours=6)
 MAX_CHARGER_DETAILS_PER_REFRESH: Final = 25
 # Firmware versions (`/api/chargerFirmware/installation/{id}`): once a day, like other clients.

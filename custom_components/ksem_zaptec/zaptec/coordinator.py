@@ -159,7 +159,7 @@ class ZaptecDetailsCoordinator(TimestampDataUpdateCoordinator[ZaptecDetails]):
     """Lists and details hourly: devices, roles, authorization flags, currents.
 
     Sooner when the charger list (read every 165 s by the state coordinator) shows added or
-    removed chargers or a changed IsAuthorizationRequired.
+    removed chargers or a changed IsAuthorizationRequired or CurrentUserRoles.
 
     A failed refresh keeps the last details (entities stay available while they are younger
     than two refresh intervals) and retries on its own backoff, or when the client's pause
@@ -268,8 +268,7 @@ class ZaptecDetailsCoordinator(TimestampDataUpdateCoordinator[ZaptecDetails]):
         details (nothing changes then: only a details refresh adds or drops devices), or a
         charger's IsAuthorizationRequired or CurrentUserRoles changed (the installation's or
         the charger's own flag, or the account's role, was changed: their details, read hourly
-        otherwise, are read now). The refresh
-        schedule is not touched.
+        otherwise, are read now). The refresh schedule is not touched.
         """
         if {c.id for c in listed} != self.data.chargers.keys():
             return False
@@ -715,9 +714,9 @@ class ZaptecStateCoordinator(DataUpdateCoordinator[dict[str, ChargerState]]):
                 self._from_list.add(charger.id)
             self._listed[charger.id] = values
         if not self.details.async_take_charger_list(listed):
-            # Chargers were added or removed, or an authorization flag changed: the details
-            # refresh (which reuses this list) adds or drops their devices, or reads the
-            # installations' and those chargers' details.
+            # Chargers were added or removed, or an authorization flag or role changed: the
+            # details refresh (which reuses this list) adds or drops their devices, or reads
+            # the installations' and those chargers' details.
             await self.details.async_request_refresh()
 
     def _take(
