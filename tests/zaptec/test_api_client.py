@@ -380,6 +380,27 @@ async def test_pause_doubles_per_fault_up_to_the_cap_and_resets(
     assert err.value.retry_after <= FAST.pause_base * 1.1  # a success started it over
 
 
+async def test_unavailable_cloud_is_probed_like_healthy_polling(
+    client: ZaptecClient, mock: Any, clock: Clock
+) -> None:
+    """503s: the pause doubles only up to `pause_cap_unavailable`, not to the 429 cap."""
+    url = f"{BASE}/api/installation/{INST}"
+    mock.post(TOKEN_URL, payload=token_reply())
+    mock.get(url, status=503, repeat=5)
+    waits = []
+    for _ in range(5):
+        with pytest.raises(ZaptecConnectionError) as err:
+            await client.get_installation(INST)
+        assert err.value.retry_after is not None
+        waits.append(err.value.retry_after)
+        clock.now += err.value.retry_after
+    cap = FAST.pause_cap_unavailable
+    assert cap < FAST.pause_cap
+    bases = [min(FAST.pause_base * 2**n, cap) for n in range(5)]
+    assert all(b <= w <= b * 1.1 for b, w in zip(bases, waits, strict=True))
+    assert len(calls(mock, "GET", url)) == 5  # one probe per pause, nothing in between
+
+
 async def test_long_retry_after_is_honoured(client: ZaptecClient, mock: Any) -> None:
     url = f"{BASE}/api/installation/{INST}"
     mock.post(TOKEN_URL, payload=token_reply())

@@ -18,8 +18,12 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from custom_components.ksem_zaptec.const import DOMAIN
+from custom_components.ksem_zaptec.zaptec import const as zaptec_const
 
 from .conftest import SimHandle, advance
+
+DETAILS_S = int(zaptec_const.DETAILS_INTERVAL.total_seconds())  # the details refresh
+IDLE_S = int(zaptec_const.STATE_INTERVAL_IDLE.total_seconds())  # an idle charger's own read
 
 pytestmark = pytest.mark.usefixtures("freezer")
 
@@ -43,7 +47,7 @@ def list_reads(handle: SimHandle) -> int:
     return sum(1 for r in handle.sim.requests if r.path == "/api/chargers")
 
 
-async def test_idle_chargers_hourly_changes_seen_in_the_list(
+async def test_idle_chargers_rarely_changes_seen_in_the_list(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
     zaptec_sim: SimHandle,
@@ -54,9 +58,9 @@ async def test_idle_chargers_hourly_changes_seen_in_the_list(
     await ticks(hass, freezer, 30 * 60)
     assert state_reads(zaptec_sim) == Counter()  # idle: the list watches them
     assert list_reads(zaptec_sim) == 30 * 60 // 165  # every 165 s, nothing else
-    assert {r.path for r in sim.requests} == {"/api/chargers"} | {
-        f"/api/installation/{i}" for i in sim.installations
-    }  # the details refreshes reuse the list; the installation list is read hourly
+    # Nothing but the list: the details are read hourly (reusing the list), the installation
+    # list daily, idle chargers' own state every 4 hours.
+    assert {r.path for r in sim.requests} == {"/api/chargers"}
 
     # A car plugs in at the Pro: the next list shows it, its state is read in the same tick.
     garage = sim.charger_by_serial("ZPR012345")
@@ -75,7 +79,7 @@ async def test_idle_chargers_hourly_changes_seen_in_the_list(
     await ticks(hass, freezer, 10 * 60)
     assert state_reads(zaptec_sim) == {"ZPR012345": 10}
 
-    # Finished: still every minute for 15 minutes, then idle again (hourly).
+    # Finished: still every minute for 15 minutes, then idle again (every 4 hours).
     sim.set_charger(garage.id, operating_mode=5, power_w=0.0)
     await ticks(hass, freezer, 60)
     sim.reset_requests()
@@ -83,9 +87,8 @@ async def test_idle_chargers_hourly_changes_seen_in_the_list(
     assert state_reads(zaptec_sim)["ZPR012345"] >= 14
     sim.reset_requests()
     await ticks(hass, freezer, 45 * 60)
-    # The driveway charger's hourly reconciliation read; the Pro's next one is an hour after
-    # its last fast read.
-    assert state_reads(zaptec_sim) == {"ZAP049387": 1}
+    # Idle: the list vouches for both; their next own reads are 4 hours after the last ones.
+    assert state_reads(zaptec_sim) == Counter()
     assert hass.states.get("sensor.garage_charger_mode").state == "connected_finished"
     assert hass.states.get("sensor.driveway_charger_mode").state == "disconnected"
 
@@ -116,9 +119,9 @@ async def test_rate_limit_uses_retry_after_and_logs_once(
     detail = f"/api/installation/{next(iter(sim.installations))}"
     sim.add_fault(f"^{detail}$", 429, count=1, retry_after="120")
     sim.reset_requests()
-    await advance(hass, freezer, 15 * 60 + 1)
+    await advance(hass, freezer, DETAILS_S + 1)
     assert [r.path for r in sim.requests if "/installation" in r.path] == [detail]
-    # One failed refresh of details that change rarely: still shown (they are 15 min old).
+    # One failed refresh of details that change rarely: still shown (they are an hour old).
     assert hass.states.get("sensor.home_max_current").state == "40.0"
     assert caplog.text.count("Error fetching Zaptec details") == 1
     # Nothing at all is sent until Retry-After (120 s) is over: not even charger state.
@@ -138,16 +141,16 @@ async def test_details_outage_keeps_chargers_and_backs_off(
     loaded_entry: MockConfigEntry,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """Details fail for 50 min: chargers stay; installations go only once the data is old."""
+    """Details fail for 200 min: chargers stay; installations go only once the data is old."""
     caplog.set_level(logging.INFO)
     sim = zaptec_sim.sim
     sim.add_fault("^/api/installation", 500, count=1000, body={"Code": 1, "Details": "down"})
     sim.reset_requests()
-    await ticks(hass, freezer, 50 * 60)
-    # At 15 min the detail fails: kept, and the list must stand in from then on. At 30 min
-    # the list fails: the refresh fails and backs off 1, 2, 4, 8 ... min: a handful, not 200.
+    await ticks(hass, freezer, 3 * DETAILS_S + 20 * 60)
+    # At 1 h the detail fails: kept, and the list must stand in from then on. At 2 h the list
+    # fails: the refresh fails and backs off 1, 2, 4, 8, 10 ... min: a dozen, not 320.
     lists = [r for r in sim.requests if r.path == "/api/installation"]
-    assert 3 <= len(lists) <= 6
+    assert 3 <= len(lists) <= 12
     assert hass.states.get("sensor.garage_charger_mode").state == "disconnected"
     assert hass.states.get("sensor.home_max_current").state == STATE_UNAVAILABLE
     assert caplog.text.count("Error fetching Zaptec details") == 1
@@ -185,13 +188,13 @@ async def test_token_revoked_during_polling(
     # Revoked on the server side before it expires: 401, one new login, same request again.
     sim.expire_tokens()
     sim.reset_requests()
-    await advance(hass, freezer, 15 * 60 + 1)
+    await ticks(hass, freezer, int(zaptec_const.LIST_INTERVAL.total_seconds()))
     paths = [r.path for r in sim.requests if not r.path.endswith("/state")]
-    # The details refresh and the list poll were both refused: one login, both repeated.
+    # The list poll was refused: one login, the list repeated.
     login = paths.index("/oauth/token")
     kinds = [p.split("/")[2] for p in paths]
-    assert kinds[:login] == ["chargers"]  # refused; the details refresh waits for it
-    assert kinds[login + 1 :] == ["chargers", "installation"]
+    assert kinds[:login] == ["chargers"]
+    assert kinds[login + 1 :] == ["chargers"]
     assert paths.count("/oauth/token") == 1
     assert hass.states.get("sensor.home_max_current").state == "40.0"
 
@@ -204,7 +207,7 @@ async def test_password_changed_while_running_starts_reauth(
 ) -> None:
     zaptec_sim.sim.password = "changed in the app"
     zaptec_sim.sim.expire_tokens()
-    await advance(hass, freezer, 15 * 60 + 1)
+    await advance(hass, freezer, DETAILS_S + 1)
     flows = hass.config_entries.flow.async_progress()
     assert [(f["context"]["source"], f["step_id"]) for f in flows] == [
         ("reauth", "zaptec_reauth_confirm")
@@ -316,7 +319,7 @@ async def test_firmware_follows_the_charger(
     sim = zaptec_sim.sim
     garage = sim.charger_by_serial("ZPR012345")
     sim.set_charger(garage.id, firmware="4.2.0.0")
-    await advance(hass, freezer, 60 * 60 + 15)  # the hourly read of an idle charger
+    await advance(hass, freezer, IDLE_S + 15)  # the 4-hourly read of an idle charger
     device = _device(device_registry, loaded_entry, garage.id)
     assert device is not None
     assert device.sw_version == "4.2.0.0"
@@ -334,7 +337,7 @@ async def test_lifetime_energy_never_goes_down(
     assert hass.states.get(entity_id).state == "1234.5"
     for reading, shown in ((0.0, STATE_UNKNOWN), (1200.0, STATE_UNKNOWN), (1240.0, "1240.0")):
         sim.set_charger(garage.id, meter_kwh=reading)
-        await advance(hass, freezer, 60 * 60 + 15)
+        await advance(hass, freezer, IDLE_S + 15)
         assert hass.states.get(entity_id).state == shown
 
 
@@ -385,17 +388,17 @@ async def test_one_chargers_error_affects_only_that_charger(
     sim = zaptec_sim.sim
     garage = sim.charger_by_serial("ZPR012345").id
     sim.add_fault(f"{garage}/state$", 500, count=100, body={"Code": 500, "Details": "Oops"})
-    await ticks(hass, freezer, 60 * 60 + 15)
+    await ticks(hass, freezer, IDLE_S + 15)
     assert hass.states.get("sensor.garage_charge_power").state == STATE_UNAVAILABLE
     assert hass.states.get("sensor.driveway_charger_mode").state == "disconnected"
     assert hass.states.get("sensor.home_max_current").state == "40.0"
     assert caplog.text.count("Zaptec charger Garage: state not readable") == 1
-    # The failing charger is read no more often than when it was healthy (hourly).
+    # The failing charger is read no more often than when it was healthy (every 4 hours).
     sim.reset_requests()
-    await ticks(hass, freezer, 2 * 60 * 60)
+    await ticks(hass, freezer, 2 * IDLE_S)
     assert state_reads(zaptec_sim)["ZPR012345"] == 2
     sim.faults.clear()
-    await ticks(hass, freezer, 60 * 60)
+    await ticks(hass, freezer, IDLE_S)
     assert hass.states.get("sensor.garage_charge_power").state == "0.0"
     assert caplog.text.count("Zaptec charger Garage: state readable again") == 1
 
@@ -427,7 +430,7 @@ async def test_charger_gone_from_state_endpoint_is_skipped(
 ) -> None:
     garage = zaptec_sim.sim.charger_by_serial("ZPR012345")
     zaptec_sim.sim.add_fault(f"/{garage.id}/state$", 404, count=1, body={"errorCode": 512})
-    await advance(hass, freezer, 60 * 60 + 15)
+    await advance(hass, freezer, IDLE_S + 15)
     assert hass.states.get("sensor.garage_charge_power").state == STATE_UNKNOWN
     assert hass.states.get("sensor.driveway_charge_power").state == "0.0"
 
@@ -468,12 +471,12 @@ async def test_one_objects_detail_error_keeps_what_was_known(
     sim.add_fault(f"^/api/installation/{home.id}$", 500, count=1, body={"Code": 1})
     sim.set_installation(home.id, max_current=25.0)
     sim.reset_requests()
-    await advance(hass, freezer, 15 * 60 + 1)
+    await advance(hass, freezer, DETAILS_S + 1)
     assert f"/api/installation/{home.id}" in [r.path for r in sim.requests]
     assert "Error fetching Zaptec details" not in caplog.text
     assert hass.states.get("sensor.home_max_current").state == "40.0"  # kept
     sim.reset_requests()
-    await advance(hass, freezer, 15 * 60 + 1)
+    await advance(hass, freezer, DETAILS_S + 1)
     assert "/api/installation" in [r.path for r in sim.requests]
     assert hass.states.get("sensor.home_max_current").state == "25.0"
     assert hass.states.get("sensor.garage_charger_mode").state == "disconnected"
@@ -497,7 +500,10 @@ async def test_list_change_before_the_state_cache_expires_reads_again(
     zaptec_sim: SimHandle,
     loaded_entry: MockConfigEntry,
 ) -> None:
-    """The list shows the car, the (15 s cached) state not yet: one more read after 16 s."""
+    """The list shows the car, the (15 s cached) state not yet: one more read after 16 s.
+
+    Meanwhile the list's mode is shown, not the cached state's.
+    """
     sim = zaptec_sim.sim
     garage = sim.charger_by_serial("ZPR012345")
     home = sim.installations[garage.installation_id]
@@ -507,7 +513,7 @@ async def test_list_change_before_the_state_cache_expires_reads_again(
     sim.reset_requests()
     await ticks(hass, freezer, 165)
     assert state_reads(zaptec_sim) == {"ZPR012345": 1}
-    assert hass.states.get("sensor.garage_charger_mode").state == "disconnected"
+    assert hass.states.get("sensor.garage_charger_mode").state == "connected_requesting"
     await ticks(hass, freezer, 30)
     assert state_reads(zaptec_sim) == {"ZPR012345": 2}
     assert hass.states.get("sensor.garage_charger_mode").state == "connected_requesting"
@@ -601,7 +607,7 @@ async def test_charger_details_after_set_up_wait_for_a_cloud_fault(
     assert len(switches) == 20
     # The 503 paused the client: those not yet under way were not sent.
     assert any(hass.states.get(e).state == STATE_UNKNOWN for e in switches)
-    await advance(hass, freezer, 15 * 60 + 1)  # the pause is over by then
+    await advance(hass, freezer, DETAILS_S + 1)  # the pause is over by then
     assert all(hass.states.get(e).state == "on" for e in switches)
 
 
@@ -617,9 +623,8 @@ async def test_list_only_reconciles_while_push_covers_every_installation(
     state.async_set_push(home, connected=True)
     sim.reset_requests()
     await ticks(hass, freezer, 30 * 60)
-    # The list that was due at 165 s, then every 10 minutes (push reports the changes), and
-    # the one the details refresh at 15 minutes reads itself (the last is older than 165 s).
-    assert list_reads(zaptec_sim) == 4
+    # The list that was due at 165 s, then every 10 minutes (push reports the changes).
+    assert list_reads(zaptec_sim) == 3
     assert hass.states.get("sensor.garage_charger_mode").state == "disconnected"  # available
     # Push went down: change detection at full pace again, from the next tick.
     state.async_set_push(home, connected=False)
@@ -629,3 +634,42 @@ async def test_list_only_reconciles_while_push_covers_every_installation(
     sim.reset_requests()
     await ticks(hass, freezer, 165)
     assert list_reads(zaptec_sim) == 1
+
+
+async def test_authorization_flag_changed_elsewhere_reads_the_details_at_once(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    zaptec_sim: SimHandle,
+    loaded_entry: MockConfigEntry,
+) -> None:
+    """Details are hourly, but a flag flipped in the portal shows with the next list."""
+    sim = zaptec_sim.sim
+    garage = sim.charger_by_serial("ZPR012345")
+    assert hass.states.get("switch.garage_require_authorization").state == "on"
+    sim.set_charger(garage.id, auth_disabled=True)  # the list's IsAuthorizationRequired too
+    sim.reset_requests()
+    await ticks(hass, freezer, int(zaptec_const.LIST_INTERVAL.total_seconds()))
+    paths = [r.path for r in sim.requests]
+    assert paths.count(f"/api/chargers/{garage.id}") == 1
+    assert paths.count(f"/api/installation/{garage.installation_id}") == 1
+    assert hass.states.get("switch.garage_require_authorization").state == "off"
+    # Unchanged lists afterwards: nothing but the list until the hourly refresh.
+    sim.reset_requests()
+    await ticks(hass, freezer, 30 * 60)
+    assert {r.path for r in sim.requests} == {"/api/chargers"}
+
+
+async def test_list_value_shown_when_the_state_read_fails(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    zaptec_sim: SimHandle,
+    loaded_entry: MockConfigEntry,
+) -> None:
+    """The list's mode and online flag show at once, even if the state read then fails."""
+    sim = zaptec_sim.sim
+    driveway = sim.charger_by_serial("ZAP049387")
+    sim.set_charger(driveway.id, operating_mode=2, online=False)
+    sim.add_fault(f"/{driveway.id}/state$", 503, count=1)
+    await ticks(hass, freezer, int(zaptec_const.LIST_INTERVAL.total_seconds()))
+    assert hass.states.get("sensor.driveway_charger_mode").state == "connected_requesting"
+    assert hass.states.get("binary_sensor.driveway_online").state == "off"

@@ -26,6 +26,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.ksem_zaptec.const import DOMAIN
 from custom_components.ksem_zaptec.zaptec.api.client import ZaptecClient
+from custom_components.ksem_zaptec.zaptec.const import DETAILS_INTERVAL, LIST_INTERVAL
 
 from .conftest import SimHandle, advance
 
@@ -211,11 +212,13 @@ async def test_user_role_makes_switches_unavailable_with_a_repair_issue(  # noqa
     reason = "neither Owner nor Service"
     assert caplog.text.count(reason) == 2  # installation + Pro charger, once each
 
-    await advance(hass, freezer, 15 * 60 + 1)  # details again: still no role, no new log line
+    # details again (hourly): still no role, no new log line
+    await advance(hass, freezer, int(DETAILS_INTERVAL.total_seconds()) + 1)
     assert caplog.text.count(reason) == 2
 
+    # The role changes: the next charger list shows it, and the details are read at once.
     sim.set_installation(installation.id, roles=3)
-    await advance(hass, freezer, 15 * 60 + 1)
+    await advance(hass, freezer, int(LIST_INTERVAL.total_seconds()) + 15)
     assert hass.states.get(INSTALLATION_SWITCH).state == STATE_ON
     assert hass.states.get(CHARGER_SWITCH).state == STATE_ON
     assert (

@@ -15,16 +15,18 @@ LEGACY_CONF_API_URL: Final = "api_url"
 # Charger state (`/api/chargers/{id}/state`, served from a 15 s cache by Zaptec):
 STATE_TICK: Final = timedelta(seconds=15)  # how often the scheduler looks for due chargers
 STATE_INTERVAL_ACTIVE: Final = timedelta(seconds=60)  # car connected or charging
-# Idle: the charger list (below) tells when a car is plugged in; the state itself is only
-# reconciled hourly.
-STATE_INTERVAL_IDLE: Final = timedelta(hours=1)
+# Idle: the charger list (below) tells when a car is plugged in and vouches for the rest (an
+# idle charger's meter does not move); the state itself is only reconciled every 4 hours.
+STATE_INTERVAL_IDLE: Final = timedelta(hours=4)
 STATE_INTERVAL_MIN: Final = timedelta(seconds=15)  # never faster: the cache would answer
 FINISHED_FAST_WINDOW: Final = timedelta(minutes=15)  # after "finished", poll fast this long
 STATE_RETRY_NO_ACCESS: Final = timedelta(hours=1)  # 403 (User role): ask again hourly
 MAX_STATE_READS_PER_TICK: Final = 15  # at most 1 state read per second on average
 # Change detection: `GET /api/chargers` (one request per 100 chargers) carries every charger's
-# OperatingMode and IsOnline; a charger whose values changed is read at once. Every 11 ticks:
-# 22 list requests an hour per 100 chargers, far below the older guideline's 30 a minute.
+# OperatingMode and IsOnline; a charger whose values changed shows them at once and is read
+# right after. Every 11 ticks: 22 list requests an hour per 100 chargers, far below the older
+# guideline's 30 a minute. (180 s would save 2 requests an hour but makes the median delay
+# until a plugged-in car shows 96 s instead of 88 s: bench/scenarios/zaptec.py.)
 LIST_INTERVAL: Final = timedelta(seconds=165)
 # After a write the cloud caches state for up to 15 s: read the charger again after that.
 STATE_AFTER_WRITE: Final = timedelta(seconds=16)
@@ -37,13 +39,16 @@ PUSH_RECHECK_INTERVAL: Final = timedelta(hours=6)
 # Test brokers only: trust this CA file and connect to the connection details' Host:Port.
 ENV_SERVICEBUS_CA: Final = "KSEM_ZAPTEC_SERVICEBUS_CA"
 
-# Installation and charger details (authorization flags, roles, currents):
-DETAILS_INTERVAL: Final = timedelta(minutes=15)
-# `GET /api/installation` (finds added and removed installations); the known installations'
-# details are read at every details refresh.
-INSTALLATION_LIST_INTERVAL: Final = timedelta(hours=1)
-# `/api/chargers/{id}` (the charger's own authorization flag, Pro/Home with a switch only):
-CHARGER_DETAIL_INTERVAL: Final = timedelta(hours=1)
+# Installation and charger details (authorization flags, roles, currents): hourly, and at once
+# when the charger list shows a charger's IsAuthorizationRequired or CurrentUserRoles change.
+DETAILS_INTERVAL: Final = timedelta(hours=1)
+# `GET /api/installation` (finds installations without chargers; one the charger list names
+# that is not known yet is listed at once); the known installations' details are read at every
+# details refresh.
+INSTALLATION_LIST_INTERVAL: Final = timedelta(hours=24)
+# `/api/chargers/{id}` (the charger's own authorization flag, Pro/Home with a switch only);
+# read sooner when the charger's IsAuthorizationRequired or roles change in the list:
+CHARGER_DETAIL_INTERVAL: Final = timedelta(hours=6)
 MAX_CHARGER_DETAILS_PER_REFRESH: Final = 25
 # Firmware versions (`/api/chargerFirmware/installation/{id}`): once a day, like other clients.
 FIRMWARE_INTERVAL: Final = timedelta(hours=24)

@@ -156,7 +156,10 @@ def fault_backoff(failures: int, interval: timedelta) -> timedelta:
 
 
 class ZaptecDetailsCoordinator(TimestampDataUpdateCoordinator[ZaptecDetails]):
-    """Lists and details every 15 minutes: devices, roles, authorization flags, currents.
+    """Lists and details hourly: devices, roles, authorization flags, currents.
+
+    Sooner when the charger list (read every 165 s by the state coordinator) shows added or
+    removed chargers or a changed IsAuthorizationRequired or CurrentUserRoles.
 
     A failed refresh keeps the last details (entities stay available while they are younger
     than two refresh intervals) and retries on its own backoff, or when the client's pause
@@ -226,7 +229,7 @@ class ZaptecDetailsCoordinator(TimestampDataUpdateCoordinator[ZaptecDetails]):
     async def _installations_to_read(self, now: datetime) -> list[Installation]:
         """The installations whose details to read: those known, or the list's.
 
-        The installation list (`GET /api/installation`) is read at set-up, hourly (to find
+        The installation list (`GET /api/installation`) is read at set-up, daily (to find
         added or removed installations), when the charger list names an installation not
         known yet, and while an installation's detail is not readable (the list item stands
         in for it, so it must be fresh). Otherwise the known ones are read in detail.
@@ -261,16 +264,28 @@ class ZaptecDetailsCoordinator(TimestampDataUpdateCoordinator[ZaptecDetails]):
     def async_take_charger_list(self, listed: list[Charger]) -> bool:
         """Show a fresh charger list's values (mode, online, meter value, flags).
 
-        False, and nothing changes, when the list has other chargers than the details: only a
-        details refresh adds or drops devices. The refresh schedule is not touched.
+        False when a details refresh must follow: the list has other chargers than the
+        details (nothing changes then: only a details refresh adds or drops devices), or a
+        charger's IsAuthorizationRequired or CurrentUserRoles changed (the installation's or
+        the charger's own flag, or the account's role, was changed: their details, read hourly
+        otherwise, are read now). The refresh schedule is not touched.
         """
         if {c.id for c in listed} != self.data.chargers.keys():
             return False
+        old = self.data.chargers
+        flipped = [
+            c.id
+            for c in listed
+            if (c.is_authorization_required, c.roles)
+            != (old[c.id].is_authorization_required, old[c.id].roles)
+        ]
+        for charger_id in flipped:
+            self._detail_read_at.pop(charger_id, None)  # due at the refresh that follows
         chargers = {c.id: self._merged(c) for c in listed}
-        if chargers != self.data.chargers:  # nothing changed: no entity needs writing
+        if chargers != old:  # nothing changed: no entity needs writing
             self.data = replace(self.data, chargers=chargers)
             self.async_update_listeners()
-        return True
+        return not flipped
 
     @callback
     def _schedule_stale_notice(self) -> None:
@@ -287,10 +302,12 @@ class ZaptecDetailsCoordinator(TimestampDataUpdateCoordinator[ZaptecDetails]):
         self.async_update_listeners()
 
     def _charger_details_due(self, chargers: list[Charger], now: datetime) -> set[str]:
-        """Chargers whose detail is older than an hour, the stalest first, a few per refresh.
+        """Chargers whose detail is older than 6 hours, the stalest first, a few per refresh.
 
         The detail only adds the charger's own authorization flag, which changes when someone
-        flips it (our own writes are read back at once), so hourly is enough; the cap keeps a
+        flips it (our own writes are read back at once; a change by someone else changes the
+        list's IsAuthorizationRequired, which makes the detail due at once, see
+        async_take_charger_list), so every 6 hours is enough; the cap keeps a
         large account's setup short and spreads the reads over several refreshes.
         """
         never = datetime.min.replace(tzinfo=now.tzinfo)
@@ -411,9 +428,30 @@ class ZaptecDetailsCoordinator(TimestampDataUpdateCoordinator[ZaptecDetails]):
 DUE_SLACK = timedelta(seconds=1)
 
 
-def _list_values(charger: Charger) -> tuple[int | None, bool | None]:
+type ListValues = tuple[int | None, bool | None]
+
+
+def _list_values(charger: Charger) -> ListValues:
     """What change detection compares between two charger lists."""
     return charger.operating_mode, charger.is_online
+
+
+def _disagrees(state: ChargerState, listed: ListValues) -> bool:
+    """True when the list knows a mode or online flag that the state does not show."""
+    mode, online = listed
+    return (mode is not None and state.operating_mode != mode) or (
+        online is not None and state.flag(Observation.IS_ONLINE) not in (None, online)
+    )
+
+
+def _with_list_values(state: ChargerState, listed: ListValues, now: datetime) -> ChargerState:
+    """The state with the list's mode and online flag as observations 710 and -2."""
+    mode, online = listed
+    if mode is not None:
+        state = state.with_value(Observation.CHARGER_OPERATION_MODE, StateValue(str(mode), now))
+    if online is not None:
+        state = state.with_value(Observation.IS_ONLINE, StateValue(str(int(online)), now))
+    return state
 
 
 class ZaptecStateCoordinator(DataUpdateCoordinator[dict[str, ChargerState]]):
@@ -421,9 +459,10 @@ class ZaptecStateCoordinator(DataUpdateCoordinator[dict[str, ChargerState]]):
 
     The coordinator ticks every 15 s. Every `LIST_INTERVAL` (165 s) it reads the charger list
     (one request per 100 chargers), which carries every charger's OperatingMode and IsOnline;
-    a charger whose list values changed is read at once. Otherwise it reads only the chargers
-    that are due: 60 s while a car is connected or charging (and for 15 min after it
-    finished), hourly when idle, never more than 15 such reads per tick, so many chargers are
+    a charger whose list values changed shows them at once and is read right after.
+    Otherwise it reads only the chargers that are due: 60 s while a car is connected or
+    charging (and for 15 min after it finished), every 4 hours when idle (the list vouches
+    for it in between), never more than 15 such reads per tick, so many chargers are
     spread out. Chargers never read yet (set-up, new chargers) and changed ones are read
     without that cap, as fast as the client's request budget lets them.
 
@@ -466,6 +505,7 @@ class ZaptecStateCoordinator(DataUpdateCoordinator[dict[str, ChargerState]]):
         # Change detection from the charger list.
         self._listed = {c.id: _list_values(c) for c in details.data.chargers.values()}
         self._changed: set[str] = set()  # the list showed a change: read first, uncapped
+        self._from_list: set[str] = set()  # the list showed a change: show its values now
         self._recheck: set[str] = set()  # read because of a change: compare with the list
         self.listed_ok_at = details.listed_at
         self._list_due = (details.listed_at or dt_util.utcnow()) + const.LIST_INTERVAL
@@ -616,6 +656,12 @@ class ZaptecStateCoordinator(DataUpdateCoordinator[dict[str, ChargerState]]):
             await self._poll_list(now)
         chargers = self.details.data.chargers
         current = {cid: s for cid, s in (self.data or {}).items() if cid in chargers}
+        # The list is as authoritative as the state for mode and online: show a change at
+        # once (the state read that follows brings the rest, and may be 15 s behind).
+        for charger_id in self._from_list & chargers.keys():
+            state = current.get(charger_id) or ChargerState(charger_id)
+            current[charger_id] = _with_list_values(state, self._listed[charger_id], now)
+        self._from_list.clear()
         due = [
             cid
             for _, cid in sorted(
@@ -673,10 +719,12 @@ class ZaptecStateCoordinator(DataUpdateCoordinator[dict[str, ChargerState]]):
                 LOGGER.debug("Zaptec charger %s changed in the list: %s", charger.name, values)
                 self._changed.add(charger.id)
                 self._recheck.add(charger.id)
+                self._from_list.add(charger.id)
             self._listed[charger.id] = values
         if not self.details.async_take_charger_list(listed):
-            # Chargers were added or removed: the details refresh (which reuses this list)
-            # adds or drops their devices.
+            # Chargers were added or removed, or an authorization flag or role changed: the
+            # details refresh (which reuses this list) adds or drops their devices, or reads
+            # the installations' and those chargers' details.
             await self.details.async_request_refresh()
 
     def _take(
@@ -691,6 +739,13 @@ class ZaptecStateCoordinator(DataUpdateCoordinator[dict[str, ChargerState]]):
         recheck = charger_id in self._recheck
         self._recheck.discard(charger_id)
         if isinstance(result, ChargerState):
+            listed = self._listed.get(charger_id, (None, None))
+            stale = recheck and _disagrees(result, listed)
+            if stale:
+                # Read because the list changed, but the state does not show it yet: Zaptec
+                # serves the state from a 15 s cache. The list's values stay until the
+                # second read (16 s later), which is taken as it is.
+                result = _with_list_values(result, listed, now)
             self.no_access.discard(charger_id)
             if self.failed.pop(charger_id, None) is not None:
                 LOGGER.info("Zaptec charger %s: state readable again", charger.name)
@@ -700,15 +755,10 @@ class ZaptecStateCoordinator(DataUpdateCoordinator[dict[str, ChargerState]]):
             mode = result.operating_mode
             if mode is None:
                 mode = charger.operating_mode
-            listed_mode = self._listed.get(charger_id, (None, None))[0]
             interval = self._interval[charger_id] = self._with_push(
-                charger_id, self.interval_for(charger_id, mode, now, listed_mode)
+                charger_id, self.interval_for(charger_id, mode, now, listed[0])
             )
-            wait = interval
-            if recheck and listed_mode not in (None, result.operating_mode):
-                # Read because the list changed, but the state does not show it yet: Zaptec
-                # serves the state from a 15 s cache. Once more after it.
-                wait = min(interval, const.STATE_AFTER_WRITE)
+            wait = min(interval, const.STATE_AFTER_WRITE) if stale else interval
             self._due[charger_id] = now + wait
         else:
             self._take_error(charger, result, current, now)
@@ -759,7 +809,7 @@ class ZaptecStateCoordinator(DataUpdateCoordinator[dict[str, ChargerState]]):
         list_limit = 2 * self._list_every + const.STATE_TICK
         for charger_id, read_at in self._read_at.items():
             limit = 2 * self._interval[charger_id] + const.STATE_TICK
-            # An idle charger is read hourly: between reads the list vouches for it.
+            # An idle charger is read every 4 hours: between reads the list vouches for it.
             confirmed = max(read_at, self.listed_ok_at or read_at)
             if now - read_at > limit or now - confirmed > list_limit:
                 unavailable.add(charger_id)

@@ -65,11 +65,17 @@ class ClientTuning:
     max_in_flight: int = 3
     timeout: float = 15.0
     # A cloud-wide fault (429, 502/503/504, a timeout, no connection) pauses every request of
-    # the account: `pause_base` after the first fault, doubling per further fault up to
-    # `pause_cap`; a longer Retry-After is honoured as it is, never shortened. Nothing is
-    # retried inside a call, so a fault never costs more requests than health.
+    # the account: `pause_base` after the first fault, doubling per failed probe (one per
+    # pause, however many requests failed with it) up to `pause_cap` after a 429 (Zaptec asks
+    # for exponential backoff there) and up to `pause_cap_unavailable` otherwise; a longer
+    # Retry-After is honoured as it is, never shortened. Nothing is retried inside a call, so a
+    # fault never costs more requests than health.
     pause_base: float = 60.0
     pause_cap: float = 600.0
+    # An unavailable cloud (5xx, timeouts) is probed as often as the integration reads the
+    # charger list when healthy (every 165 s), no more: recovery follows within that much
+    # after the cloud is back, instead of up to 10 minutes.
+    pause_cap_unavailable: float = 165.0
     token_margin: float = 120.0  # log in again this long before the token expires
     confirm_delay: float = 2.0  # second read-back after a write, if the first one is stale
 
@@ -278,7 +284,10 @@ class ZaptecClient:
         if now >= self._paused_until:
             self._faults += 1  # several requests failing in one burst count as one fault
             self._pause_rate_limited = False
-        wait: float = min(self.tuning.pause_cap, self.tuning.pause_base * 2.0 ** (self._faults - 1))
+        cap = self.tuning.pause_cap
+        if not rate_limited and not self._pause_rate_limited:
+            cap = min(cap, self.tuning.pause_cap_unavailable)
+        wait: float = min(cap, self.tuning.pause_base * 2.0 ** (self._faults - 1))
         wait *= 1 + random.uniform(0, 0.1)  # noqa: S311 - jitter, not crypto
         wait = max(wait, retry_after or 0.0)
         self._paused_until = max(self._paused_until, now + wait)
