@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from unittest.mock import patch
 
 import pytest
 from freezegun.api import FrozenDateTimeFactory
@@ -14,6 +15,7 @@ from homeassistant.helpers import issue_registry as ir
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from custom_components.ksem_zaptec.const import DOMAIN
+from custom_components.ksem_zaptec.ksem.api import KsemCertificateChangedError, KsemClient
 
 from .conftest import RunningKsem, next_poll, setup_entry, setup_polling_entry, wait_until
 
@@ -134,3 +136,28 @@ async def test_removing_an_entry_in_setup_retry_deletes_issue(
     await hass.config_entries.async_remove(ksem_entry.entry_id)
     await hass.async_block_till_done()
     assert _issue(hass, ksem_entry) is None
+
+
+async def test_changed_certificate_while_running_is_a_repair_issue(
+    hass: HomeAssistant,
+    ksem: RunningKsem,
+    ksem_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """The pinned certificate no longer answers: values unavailable, an issue says why."""
+    await setup_polling_entry(hass, ksem, ksem_entry)
+    issue_id = f"ksem_certificate_changed_{ksem_entry.entry_id}"
+    changed = KsemCertificateChangedError("ab" * 32, "cd" * 32)
+    with patch.object(KsemClient, "get_values", side_effect=changed):
+        await next_poll(hass, freezer)
+        await next_poll(hass, freezer, 60)  # past the staleness limit
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
+    assert issue is not None
+    assert issue.translation_key == "ksem_certificate_changed_running"
+    assert issue.translation_placeholders == {"title": ksem_entry.title, "host": ksem.host}
+    assert hass.states.get(GRID).state == STATE_UNAVAILABLE
+
+    # The trusted certificate answers again: the issue goes by itself.
+    await next_poll(hass, freezer, 60)
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
+    assert hass.states.get(GRID).state != STATE_UNAVAILABLE

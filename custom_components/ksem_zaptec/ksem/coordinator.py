@@ -44,6 +44,7 @@ from .api import (
     DeviceSettings,
     EnergyFlow,
     KsemAuthError,
+    KsemCertificateChangedError,
     KsemClient,
     KsemError,
     KsemNotSupportedError,
@@ -68,7 +69,12 @@ from .const import (
 )
 from .errors import NoTokenAccessError, map_update_error
 from .integrator import EnergyIntegrator
-from .repairs import async_create_firmware_issue, async_delete_firmware_issue
+from .repairs import (
+    async_create_firmware_issue,
+    async_delete_certificate_issue,
+    async_delete_firmware_issue,
+    async_raise_certificate_changed,
+)
 
 
 class KsemTransport(StrEnum):
@@ -149,6 +155,7 @@ class KsemCoordinator(DataUpdateCoordinator[KsemData]):
         self._last_write = -1e9
         self._last_reading: datetime | None = None
         self._poll_failures = 0
+        self._certificate_refused = False  # a repair issue says so until it answers again
         self._unsub_write: CALLBACK_TYPE | None = None
         self._unsub_stale: CALLBACK_TYPE | None = None
         self._unexpected_logged = False  # a push failure's traceback is logged once
@@ -191,8 +198,16 @@ class KsemCoordinator(DataUpdateCoordinator[KsemData]):
                 async_create_firmware_issue(self.hass, self.config_entry)
             self._set_poll_transport(KsemTransport.NO_TOKEN_ACCESS)
             raise
+        except KsemCertificateChangedError:
+            # The token is not sent to a device that shows another certificate: say why.
+            async_raise_certificate_changed(self.hass, self.config_entry, running=True)
+            self._certificate_refused = True
+            raise
         if blocked:
             async_delete_firmware_issue(self.hass, self.config_entry)
+        if self._certificate_refused:
+            self._certificate_refused = False
+            async_delete_certificate_issue(self.hass, self.config_entry)
         self._poll_failures = 0
         self._check_status(meter)
         self._mark_fresh()

@@ -96,17 +96,27 @@ def certificate_issue_id(entry: ConfigEntry) -> str:
 
 
 @callback
-def async_raise_certificate_changed(hass: HomeAssistant, entry: ConfigEntry) -> None:
-    """Pairing again found another HTTPS certificate than the one pinned: say so."""
+def async_raise_certificate_changed(
+    hass: HomeAssistant, entry: ConfigEntry, *, running: bool = False
+) -> None:
+    """Another HTTPS certificate than the one pinned: found by pairing again, or by a read."""
     ir.async_create_issue(
         hass,
         DOMAIN,
         certificate_issue_id(entry),
         is_fixable=False,
         severity=ir.IssueSeverity.WARNING,
-        translation_key="ksem_certificate_changed",
+        translation_key=(
+            "ksem_certificate_changed_running" if running else "ksem_certificate_changed"
+        ),
         translation_placeholders={"title": entry.title, "host": entry.data[CONF_HOST]},
     )
+
+
+@callback
+def async_delete_certificate_issue(hass: HomeAssistant, entry: ConfigEntry) -> None:
+    """The pinned certificate answers again."""
+    ir.async_delete_issue(hass, DOMAIN, certificate_issue_id(entry))
 
 
 @callback
