@@ -42,7 +42,6 @@ from bench.harness import (
 from custom_components.ksem_zaptec.const import DOMAIN
 from custom_components.ksem_zaptec.zaptec import push as push_module
 from custom_components.ksem_zaptec.zaptec.api import ClientTuning, ZaptecClient
-from custom_components.ksem_zaptec.zaptec.const import ENV_SERVICEBUS_CA
 from simulator.server import RunningServer
 from simulator.servicebus import ServiceBusBroker, make_certificates
 
@@ -86,14 +85,13 @@ async def test_push_freshness(
     with tempfile.TemporaryDirectory() as directory:
         broker = ServiceBusBroker(make_certificates(Path(directory)))
         await asyncio.to_thread(broker.start)
-        monkeypatch.setenv(ENV_SERVICEBUS_CA, str(broker.certificates.ca_file))
         try:
             sim = zaptec_simulator(1, 2, 0, rate_limit=NO_RATE_LIMIT)
             sim.push = broker
             for installation in sim.installations.values():
                 installation.messaging_enabled = True
             srv = await serve(sim.app)
-            await use_zaptec_simulator(hass, srv.url)
+            await use_zaptec_simulator(hass, srv.url, str(broker.certificates.ca_file))
             started = time.monotonic()
             entry = await set_up(hass, zaptec_entry(sim))
             push = entry.runtime_data.push

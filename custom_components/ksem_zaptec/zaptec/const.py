@@ -36,8 +36,9 @@ STATE_AFTER_WRITE: Final = timedelta(seconds=16)
 PUSH_RECONCILE_INTERVAL: Final = timedelta(minutes=10)
 # Push not available for an installation (no subscription, 403): ask again this much later.
 PUSH_RECHECK_INTERVAL: Final = timedelta(hours=6)
-# Test brokers only: trust this CA file and connect to the connection details' Host:Port.
-ENV_SERVICEBUS_CA: Final = "KSEM_ZAPTEC_SERVICEBUS_CA"
+# `ksem_zaptec: zaptec_servicebus_ca: <file>` in configuration.yaml, for the simulator's broker
+# only (scripts/develop, tests): trust this CA and connect to the connection details' Host:Port.
+CONF_ZAPTEC_SERVICEBUS_CA: Final = "zaptec_servicebus_ca"
 
 # Installation and charger details (authorization flags, roles, currents): hourly, and at once
 # when the charger list shows a charger's IsAuthorizationRequired or CurrentUserRoles change.

@@ -22,7 +22,6 @@ stays off for that installation and polling works as without push; push is tried
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -43,7 +42,12 @@ from .api import (
     ZaptecPushUnavailableError,
 )
 from .api.push import PushCredentials, PushTuning, decode_message, receive
-from .coordinator import ZaptecConfigEntry, ZaptecDetailsCoordinator, ZaptecStateCoordinator
+from .coordinator import (
+    SERVICEBUS_CA,
+    ZaptecConfigEntry,
+    ZaptecDetailsCoordinator,
+    ZaptecStateCoordinator,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,7 +225,7 @@ class PushSupervisor:
 
     async def _receive(self, installation_id: str, credentials: PushCredentials) -> float | None:
         """One connection: apply messages until it ends; returns when it opened (monotonic)."""
-        tuning = replace(TIMING.sdk, ca_file=os.environ.get(const.ENV_SERVICEBUS_CA) or None)
+        tuning = replace(TIMING.sdk, ca_file=self.hass.data.get(SERVICEBUS_CA))
         opened: list[float] = []
 
         def _opened() -> None:
