@@ -380,6 +380,7 @@ async def test_diagnostics_show_push_without_its_key(
     installation = next(iter(push_account.sim.installations))
     diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, zaptec_entry)
     assert diagnostics["push"] == {
+        "model": "installation",
         "enabled": [installation],
         "connected": [installation],
         "messages": 1,
