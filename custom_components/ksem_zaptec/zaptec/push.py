@@ -127,14 +127,22 @@ class PushSupervisor:
     @property
     def model(self) -> str:
         """Which subscription is used: `user_group` or `installation` (diagnostics)."""
-        return USER_GROUP if USER_GROUP in self._wanted else "installation"
+        if self.user_group is not None and not self._group_fallback:
+            return USER_GROUP
+        return "installation"
 
     @property
     def _wanted(self) -> set[str]:
-        """The receivers that should run: the user group's, or the installations' own."""
-        if self.user_group is not None and not self._group_fallback:
+        """The receivers that should run: the user group's, or the installations' own.
+
+        While the group has no subscription, the installations' own run; a recheck of the
+        group (its task) runs beside them until the group's receiver opens.
+        """
+        if self.user_group is None:
+            return self._subscribed
+        if not self._group_fallback:
             return {USER_GROUP}
-        return self._subscribed
+        return self._subscribed | ({USER_GROUP} & self._tasks.keys())
 
     @property
     def connected(self) -> set[str]:
@@ -184,6 +192,9 @@ class PushSupervisor:
             self._live.add(key)
         else:
             self._live.discard(key)
+        if key == USER_GROUP and connected and self._group_fallback:
+            self._group_fallback = False
+            self.async_sync()  # the group covers all now: the installations' own stop
         self._publish()
 
     @callback
@@ -208,8 +219,8 @@ class PushSupervisor:
         @callback
         def _again(_now: datetime) -> None:
             self._unavailable.pop(key, None)
-            if key == USER_GROUP:
-                self._group_fallback = False
+            if key == USER_GROUP and self._group_fallback:
+                self._start(USER_GROUP)  # a recheck; the installations' own go on meanwhile
             self.async_sync()
 
         self._unavailable[key] = async_call_later(self.hass, const.PUSH_RECHECK_INTERVAL, _again)
