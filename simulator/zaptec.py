@@ -198,7 +198,7 @@ class ZaptecSimulator:
         topics: list[PushTopic] = []
         if self.push is not None and installation.messaging_enabled:
             topics.append(self.push)
-        if self.user_group_push is not None and self.user_group_push is not self.push:
+        if self.user_group_push is not None and self.user_group_push not in topics:
             topics.append(self.user_group_push)
         for row in charger.state_json(installation) if topics else ():
             old = before.get(row["StateId"])
