@@ -219,7 +219,7 @@ class PushSupervisor:
         @callback
         def _again(_now: datetime) -> None:
             self._unavailable.pop(key, None)
-            if key == USER_GROUP and self._group_fallback:
+            if key == USER_GROUP and self._group_fallback and key not in self._tasks:
                 self._start(USER_GROUP)  # a recheck; the installations' own go on meanwhile
             self.async_sync()
 
