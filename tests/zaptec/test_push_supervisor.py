@@ -589,3 +589,31 @@ async def test_user_group_forbidden_without_other_subscriptions(
     assert hass.states.get(CABIN_SENSOR).state == STATE_OFF
     await step(hass, freezer, const.DETAILS_INTERVAL.total_seconds())
     assert details_requests(group_account) == 1  # a details refresh does not ask again
+
+
+async def test_user_group_covers_a_new_installation(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    group_account: SimHandle,
+    group_entry: MockConfigEntry,
+    bus: FakeBus,
+) -> None:
+    """An installation added later is covered by the same receiver (no request for it)."""
+    await setup(hass, group_entry)
+    sim = group_account.sim
+    sim.add_installation("Barn", chargers=1, prefix="ZCS")
+    barn = sim.charger_by_serial("ZCS000000")
+    sim.set_charger(barn.id, operating_mode=3, power_w=7000.0)
+    sim.reset_requests()
+    await step(hass, freezer, const.INSTALLATION_LIST_INTERVAL.total_seconds())
+    assert hass.states.get("binary_sensor.barn_push_connected").state == STATE_ON
+    assert details_requests(group_account) == 0
+    assert bus.opened == 1
+    # Charging, but pushed: polled only as a reconciliation (ten reads in 10 min without).
+    await ticks(hass, freezer, 60)
+    sim.reset_requests()
+    await ticks(hass, freezer, 10 * 60)
+    assert reads(group_account, "ZCS000000") <= 1
+    bus.queue.put_nowait(observation(group_account, "ZCS000000", 710, "2"))
+    await step(hass, freezer, 0)
+    assert hass.states.get("sensor.barn_1_charger_mode").state == "connected_requesting"
