@@ -25,7 +25,8 @@ async def _main(args: argparse.Namespace) -> None:
             make_certificates(Path(args.push_certs)), port=args.servicebus_port
         )
         await asyncio.to_thread(broker.start)
-    zaptec = ZaptecSimulator(push=broker)
+    # The same topic serves the installations' (older) and the user group's (current) model.
+    zaptec = ZaptecSimulator(push=broker, user_group_push=broker)
     if broker is not None:
         for installation in zaptec.installations.values():
             installation.messaging_enabled = True
@@ -39,7 +40,8 @@ async def _main(args: argparse.Namespace) -> None:
     if broker is not None:
         print(
             f"Simulated Service Bus:  amqps://127.0.0.1:{broker.port} "
-            f"(CA {broker.certificates.ca_file}; push on every installation)",
+            f"(CA {broker.certificates.ca_file}; push on every installation, and for the "
+            f"user group {zaptec.user_group_id})",
             flush=True,
         )
     try:

@@ -118,11 +118,16 @@ class ZaptecSimulator:
         advance_energy: bool = True,
         clock: Callable[[], float] | None = None,
         push: PushTopic | None = None,
+        user_group_push: PushTopic | None = None,
     ) -> None:
         """Create the account; `seed` adds "Home" with a Pro and a Go, both idle.
 
         `push`: a Service Bus topic; installations with `messaging_enabled` then serve its
         connection details and every change of a charger's state is published to it.
+        `user_group_push`: the account's user group (`user_group_id`, owned by this account)
+        has a subscription on this topic (Zaptec's current model): the group serves its
+        connection details and every charger's changes are published to it.
+        `user_group_forbidden` makes the group's endpoint answer 403.
         """
         self.username = username
         self.password = password
@@ -139,6 +144,9 @@ class ZaptecSimulator:
         self.faults: list[Fault] = []
         self.push = push
         self.pushed = 0  # observations published
+        self.user_group_id = stable_id("usergroup", username)
+        self.user_group_push = user_group_push
+        self.user_group_forbidden = False
         # Set to wake the requests a delay fault holds when the faults are cleared.
         self._release = asyncio.Event()
         self._recent: deque[float] = deque()
@@ -187,12 +195,17 @@ class ZaptecSimulator:
                 raise KeyError(key)
             setattr(charger, key, value)
         charger.updated = datetime.now(UTC)
+        topics: list[PushTopic] = []
         if self.push is not None and installation.messaging_enabled:
-            for row in charger.state_json(installation):
-                old = before.get(row["StateId"])
-                if old is None or old.get("ValueAsString") != row.get("ValueAsString"):
-                    message = observation_message(charger, row)
-                    self.push.publish(nbfx_string(json.dumps(message)))
+            topics.append(self.push)
+        if self.user_group_push is not None and self.user_group_push not in topics:
+            topics.append(self.user_group_push)
+        for row in charger.state_json(installation) if topics else ():
+            old = before.get(row["StateId"])
+            if old is None or old.get("ValueAsString") != row.get("ValueAsString"):
+                body = nbfx_string(json.dumps(observation_message(charger, row)))
+                for topic in topics:
+                    topic.publish(body)
                     self.pushed += 1
         return charger
 
@@ -261,6 +274,9 @@ class ZaptecSimulator:
         app.router.add_get("/api/installation/{id}/hierarchy", self._hierarchy)
         app.router.add_get(
             "/api/installation/{id}/messagingConnectionDetails", self._messaging_details
+        )
+        app.router.add_get(
+            "/api/userGroups/{id}/messagingConnectionDetails", self._user_group_messaging_details
         )
         app.router.add_get("/api/chargers", self._chargers)
         app.router.add_get("/api/chargers/{id}", self._charger)
@@ -491,6 +507,16 @@ class ZaptecSimulator:
             # What Zaptec answers without a subscription is not known; 526 FeatureNotEnabled.
             return _json({"Code": 526, "Details": "Message subscription not enabled"}, 404)
         return _json(self.push.connection_details())
+
+    async def _user_group_messaging_details(self, request: web.Request) -> web.Response:
+        if request.match_info["id"].lower() != self.user_group_id:
+            return _json({"Code": 404, "Details": "User group not found"}, 404)
+        if self.user_group_forbidden:
+            # Not the group's owner (or no subscription): what Zaptec answers is assumed.
+            return _json({"Code": 533, "Details": "Forbidden"}, 403)
+        if self.user_group_push is None:
+            return _json({"Code": 526, "Details": "Message subscription not enabled"}, 404)
+        return _json(self.user_group_push.connection_details())
 
     async def _chargers(self, request: web.Request) -> web.Response:
         items = [
@@ -751,7 +777,7 @@ class ZaptecSimulator:
 
     async def _sim_config(self, request: web.Request) -> web.Response:
         body = await request.json()
-        for key in ("expires_in", "rate_limit", "advance_energy"):
+        for key in ("expires_in", "rate_limit", "advance_energy", "user_group_forbidden"):
             if key in body:
                 setattr(self, key, body[key])
         return web.Response(status=204)

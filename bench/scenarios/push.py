@@ -30,6 +30,9 @@ from aiohttp import web
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
+from pytest_homeassistant_custom_component.common import (  # type: ignore[import-untyped]
+    MockConfigEntry,
+)
 
 from bench.harness import (
     Clock,
@@ -42,6 +45,7 @@ from bench.harness import (
 from custom_components.ksem_zaptec.const import DOMAIN
 from custom_components.ksem_zaptec.zaptec import push as push_module
 from custom_components.ksem_zaptec.zaptec.api import ClientTuning, ZaptecClient
+from custom_components.ksem_zaptec.zaptec.const import CONF_PUSH_USER_GROUP
 from simulator.server import RunningServer
 from simulator.servicebus import ServiceBusBroker, make_certificates
 
@@ -53,7 +57,10 @@ HOURS = {
     "1 installation, 2 idle chargers, push": (1, 2, 0),
     "1 installation, 2 charging chargers, push": (1, 2, 2),
     "10 installations, 250 chargers, 50 charging, push": (10, 250, 50),
+    "10 installations, 250 chargers, 50 charging, user-group push": (10, 250, 50),
 }
+# Push by the user group's subscription (the option) instead of the installations' own.
+MODELS = ("installation", "user group")
 
 ROWS: Rows = []
 
@@ -69,6 +76,17 @@ def unlimited_client(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(ZaptecClient, "__init__", init)
 
 
+def _with_user_group(entry: MockConfigEntry, user_group_id: str) -> MockConfigEntry:
+    """The same entry with the user group option set."""
+    return MockConfigEntry(
+        domain=entry.domain,
+        title=entry.title,
+        unique_id=entry.unique_id,
+        data=dict(entry.data),
+        options={CONF_PUSH_USER_GROUP: user_group_id},
+    )
+
+
 async def _until(condition: Callable[[], bool], limit: float = 30.0) -> float:
     start = time.monotonic()
     while not condition():
@@ -78,8 +96,9 @@ async def _until(condition: Callable[[], bool], limit: float = 30.0) -> float:
     return time.monotonic() - start
 
 
+@pytest.mark.parametrize("model", MODELS)
 async def test_push_freshness(
-    hass: HomeAssistant, serve: Serve, monkeypatch: pytest.MonkeyPatch
+    hass: HomeAssistant, serve: Serve, monkeypatch: pytest.MonkeyPatch, model: str
 ) -> None:
     """Real time: car plugged in -> charger mode, through the broker and the SDK."""
     with tempfile.TemporaryDirectory() as directory:
@@ -87,13 +106,18 @@ async def test_push_freshness(
         await asyncio.to_thread(broker.start)
         try:
             sim = zaptec_simulator(1, 2, 0, rate_limit=NO_RATE_LIMIT)
-            sim.push = broker
-            for installation in sim.installations.values():
-                installation.messaging_enabled = True
+            entry = zaptec_entry(sim)
+            if model == "user group":
+                sim.user_group_push = broker
+                entry = _with_user_group(entry, sim.user_group_id)
+            else:
+                sim.push = broker
+                for installation in sim.installations.values():
+                    installation.messaging_enabled = True
             srv = await serve(sim.app)
             await use_zaptec_simulator(hass, srv.url, str(broker.certificates.ca_file))
             started = time.monotonic()
-            entry = await set_up(hass, zaptec_entry(sim))
+            entry = await set_up(hass, entry)
             push = entry.runtime_data.push
             assert push is not None
             await _until(lambda: bool(push.connected))
@@ -117,7 +141,7 @@ async def test_push_freshness(
                 await _until(shows("disconnected"))
             ROWS.append(
                 {
-                    "name": "push: car plugged in -> charger mode (real time)",
+                    "name": f"push ({model}): car plugged in -> charger mode (real time)",
                     "median": statistics.median(delays),
                     "worst": max(delays),
                     "trials": len(delays),
@@ -184,12 +208,16 @@ async def test_hour_with_push(
 
     monkeypatch.setattr(push_module, "receive", _quiet_receive)
     sim = zaptec_simulator(*HOURS[name], rate_limit=NO_RATE_LIMIT)
-    sim.push = Topic()
-    for installation in sim.installations.values():
-        installation.messaging_enabled = True
+    entry = zaptec_entry(sim)
+    if "user-group" in name:
+        sim.user_group_push = Topic()
+        entry = _with_user_group(entry, sim.user_group_id)
+    else:
+        sim.push = Topic()
+        for installation in sim.installations.values():
+            installation.messaging_enabled = True
     srv = await serve(sim.app)
     await use_zaptec_simulator(hass, srv.url)
-    entry = zaptec_entry(sim)
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
     clock = _PushClock(hass, freezer)
@@ -229,8 +257,8 @@ def print_tables(rows: Rows) -> None:
                 f"connected {row['connect']:.2f} s; {row['requests']} requests to the cloud "
                 "during the trials"
             )
-    print(f"\n{'simulated hour, push connected':52} {'setup':>6} {'per hour':>9}  by kind")
+    print(f"\n{'simulated hour, push connected':62} {'setup':>6} {'per hour':>9}  by kind")
     for row in rows:
         if "hour" in row:
             kinds = ", ".join(f"{k} {v}" for k, v in sorted(row["kinds"].items()))
-            print(f"{row['name']:52} {row['setup']:>6} {row['hour']:>9}  {kinds}")
+            print(f"{row['name']:62} {row['setup']:>6} {row['hour']:>9}  {kinds}")

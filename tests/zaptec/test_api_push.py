@@ -285,6 +285,37 @@ async def test_client_reads_the_installations_credentials(socket_enabled: None) 
         await running.stop()
 
 
+async def test_client_reads_the_user_groups_credentials(socket_enabled: None) -> None:
+    """`get_user_group_messaging_details`: the group's endpoint (current model) on the wire."""
+    sim = ZaptecSimulator(advance_energy=False)
+    running = await server.start(sim.app)
+    try:
+        async with ClientSession() as session:
+            client = ZaptecClient(session, sim.username, sim.password, base_url=running.url)
+            with pytest.raises(ZaptecNotFoundError):
+                # The group exists but has no subscription.
+                await client.get_user_group_messaging_details(sim.user_group_id)
+            sim.user_group_push = _Topic()
+            with pytest.raises(ZaptecNotFoundError):
+                await client.get_user_group_messaging_details(GROUP_NOT_OURS)
+            sim.user_group_forbidden = True
+            with pytest.raises(ZaptecForbiddenError):
+                await client.get_user_group_messaging_details(sim.user_group_id)
+            sim.user_group_forbidden = False
+            credentials = await client.get_user_group_messaging_details(sim.user_group_id)
+            assert credentials == PushCredentials.from_api(details())
+            paths = [(r.method, r.path) for r in sim.requests if r.path != "/oauth/token"]
+            assert paths[-1] == (
+                "GET",
+                f"/api/userGroups/{sim.user_group_id}/messagingConnectionDetails",
+            )
+    finally:
+        await running.stop()
+
+
+GROUP_NOT_OURS = "ffffffff-0000-0000-0000-000000000000"
+
+
 # -- the receiver --------------------------------------------------------------------------
 
 

@@ -185,3 +185,90 @@ async def test_reconfigure_other_account_aborts(
     )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "zaptec_wrong_account"
+
+
+GROUP_ID = "01234567-89ab-cdef-0123-456789abcdef"
+
+
+async def _options(hass: HomeAssistant, entry: MockConfigEntry) -> str:
+    entry.add_to_hass(hass)
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "zaptec_options"
+    shown = {str(key): key.description for key in result["data_schema"].schema}
+    assert shown["push_user_group"] == {"suggested_value": entry.options.get("push_user_group")}
+    return str(result["flow_id"])
+
+
+async def test_options_user_group_is_stored_normalised(
+    hass: HomeAssistant, zaptec_entry: MockConfigEntry
+) -> None:
+    """A GUID in braces and capitals is stored as Zaptec writes ids (lower case)."""
+    flow_id = await _options(hass, zaptec_entry)
+    result = await hass.config_entries.options.async_configure(
+        flow_id,
+        {"available_current_interval": 15, "push_user_group": f" {{{GROUP_ID.upper()}}} "},
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert zaptec_entry.options == {
+        "available_current_interval": 15,
+        "push_user_group": GROUP_ID,
+    }
+
+
+@pytest.mark.parametrize(
+    ("user_input", "errors"),
+    [
+        (
+            {"available_current_interval": 15, "push_user_group": "my-group"},
+            {"push_user_group": "zaptec_push_user_group_invalid"},
+        ),
+        (
+            {"available_current_interval": 15, "push_user_group": GROUP_ID + "0"},
+            {"push_user_group": "zaptec_push_user_group_invalid"},
+        ),
+        (
+            {"available_current_interval": 1, "push_user_group": "../installation"},
+            {
+                "available_current_interval": "zaptec_available_current_interval_range",
+                "push_user_group": "zaptec_push_user_group_invalid",
+            },
+        ),
+    ],
+)
+async def test_options_invalid_user_group_recovers(
+    hass: HomeAssistant,
+    zaptec_entry: MockConfigEntry,
+    user_input: dict[str, object],
+    errors: dict[str, str],
+) -> None:
+    """Anything but a GUID is a translated form error; the form keeps it and then accepts one."""
+    flow_id = await _options(hass, zaptec_entry)
+    result = await hass.config_entries.options.async_configure(flow_id, user_input)
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == errors
+    result = await hass.config_entries.options.async_configure(
+        flow_id, {"available_current_interval": 20, "push_user_group": GROUP_ID}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert zaptec_entry.options == {"available_current_interval": 20, "push_user_group": GROUP_ID}
+
+
+async def test_options_user_group_cleared(hass: HomeAssistant, zaptec_sim: SimHandle) -> None:
+    """The form shows the stored group; emptied, the option is gone (installation model)."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        unique_id=zaptec_sim.sim.username,
+        data={
+            CONF_KIND: KIND_ZAPTEC,
+            CONF_USERNAME: zaptec_sim.sim.username,
+            CONF_PASSWORD: zaptec_sim.sim.password,
+        },
+        options={"available_current_interval": 30, "push_user_group": GROUP_ID},
+    )
+    flow_id = await _options(hass, entry)
+    result = await hass.config_entries.options.async_configure(
+        flow_id, {"available_current_interval": 30, "push_user_group": ""}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert entry.options == {"available_current_interval": 30}

@@ -15,14 +15,18 @@ from pathlib import Path
 
 import pytest
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.const import STATE_OFF, STATE_ON
+from homeassistant.const import CONF_PASSWORD, CONF_USERNAME, STATE_OFF, STATE_ON
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.ksem_zaptec.const import CONF_KIND, DOMAIN, KIND_ZAPTEC
 from custom_components.ksem_zaptec.zaptec import push as push_module
 from custom_components.ksem_zaptec.zaptec.api.push import PushTuning
-from custom_components.ksem_zaptec.zaptec.const import CONF_ZAPTEC_SERVICEBUS_CA
+from custom_components.ksem_zaptec.zaptec.const import (
+    CONF_PUSH_USER_GROUP,
+    CONF_ZAPTEC_SERVICEBUS_CA,
+)
 from simulator.servicebus import ServiceBusBroker, make_certificates
 
 from .conftest import SimHandle
@@ -248,3 +252,33 @@ async def test_without_subscription_no_request_and_no_entity(
     assert requests_to(zaptec_sim, DETAILS_PATH) == 0
     assert hass.states.get(PUSH_SENSOR) is None
     await unload(hass, zaptec_entry)
+
+
+@needs_broker_sdk
+async def test_user_group_push_brings_a_plugged_in_car_within_seconds(
+    hass: HomeAssistant,
+    zaptec_sim: SimHandle,
+    broker: ServiceBusBroker,
+    fast_push: None,
+) -> None:
+    """Current model: the user group's subscription, no installation subscribes by itself."""
+    sim = zaptec_sim.sim
+    sim.user_group_push = broker
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title=sim.username,
+        unique_id=sim.username,
+        data={CONF_KIND: KIND_ZAPTEC, CONF_USERNAME: sim.username, CONF_PASSWORD: sim.password},
+        options={CONF_PUSH_USER_GROUP: sim.user_group_id},
+    )
+    await setup_push(hass, entry)
+    assert requests_to(zaptec_sim, f"/api/userGroups/{sim.user_group_id}{DETAILS_PATH}") == 1
+    assert requests_to(zaptec_sim, DETAILS_PATH) == 1
+    reads = requests_to(zaptec_sim, "/state")
+
+    garage = sim.charger_by_serial("ZPR012345")
+    sim.set_charger(garage.id, operating_mode=2)
+    took = await wait_for(lambda: state_of(hass, MODE_SENSOR) == "connected_requesting")
+    assert took < 2.0
+    assert requests_to(zaptec_sim, "/state") == reads  # it came by push, not by a poll
+    await unload(hass, entry)

@@ -380,6 +380,7 @@ async def test_diagnostics_show_push_without_its_key(
     installation = next(iter(push_account.sim.installations))
     diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, zaptec_entry)
     assert diagnostics["push"] == {
+        "model": "installation",
         "enabled": [installation],
         "connected": [installation],
         "messages": 1,
@@ -411,3 +412,208 @@ async def test_a_pushed_change_is_not_read_again_from_the_list(
     await ticks(hass, freezer, every)
     assert any(r.path == "/api/chargers" for r in sim.requests)  # the list was read
     assert reads(push_account, "ZPR012345") == 0
+
+
+# -- the user group's subscription (Zaptec's current model) -------------------------------
+
+CABIN_SENSOR = "binary_sensor.cabin_push_connected"
+GROUP_PATH = "/api/userGroups/"
+
+
+def group_requests(handle: SimHandle) -> int:
+    """Requests for the user group's credentials."""
+    return sum(r.path.startswith(GROUP_PATH) for r in handle.sim.requests)
+
+
+@pytest.fixture
+def group_account(zaptec_sim: SimHandle) -> SimHandle:
+    """The account's user group has a subscription; "Home" also has its own (older model)."""
+    sim = zaptec_sim.sim
+    sim.user_group_push = Topic()
+    sim.push = Topic()
+    for installation in sim.installations.values():
+        installation.messaging_enabled = True
+    sim.add_installation("Cabin", chargers=1)  # no subscription of its own
+    return zaptec_sim
+
+
+@pytest.fixture
+def group_entry(zaptec_entry: MockConfigEntry, zaptec_sim: SimHandle) -> MockConfigEntry:
+    """The account entry with the user group option set."""
+    return MockConfigEntry(
+        domain=zaptec_entry.domain,
+        title=zaptec_entry.title,
+        unique_id=zaptec_entry.unique_id,
+        data=dict(zaptec_entry.data),
+        options={const.CONF_PUSH_USER_GROUP: zaptec_sim.sim.user_group_id},
+    )
+
+
+async def test_user_group_covers_every_installation(
+    hass: HomeAssistant,
+    *,
+    hass_client: ClientSessionGenerator,
+    freezer: FrozenDateTimeFactory,
+    group_account: SimHandle,
+    group_entry: MockConfigEntry,
+    bus: FakeBus,
+) -> None:
+    """One receiver for the account; its messages reach every installation's chargers."""
+    sim = group_account.sim
+    sim.set_charger(sim.charger_by_serial("ZPR000000").id, operating_mode=3, power_w=7000.0)
+    await setup(hass, group_entry)
+    assert bus.opened == 1
+    assert group_requests(group_account) == 1
+    assert details_requests(group_account) == 1  # "Home"'s own subscription is not used
+    assert hass.states.get(PUSH_SENSOR).state == STATE_ON
+    assert hass.states.get(CABIN_SENSOR).state == STATE_ON
+
+    # Every installation's chargers are polled only as a reconciliation (charging: one read
+    # in 10 minutes, the one due from before push came up, instead of ten).
+    sim.reset_requests()
+    await ticks(hass, freezer, 10 * 60)
+    assert reads(group_account, "ZPR000000") == 1
+
+    # Messages for either installation apply; another account's charger and the zero id not.
+    bus.queue.put_nowait(observation(group_account, "ZPR000000", 710, "2"))
+    bus.queue.put_nowait(observation(group_account, "ZPR012345", 513, "1200"))
+    for foreign in ("0b9e6e52-3d2c-4a8b-9c61-000000000001", "00000000-0000-0000-0000-000000000000"):
+        bus.queue.put_nowait(
+            nbfx_string(json.dumps({"ChargerId": foreign, "StateId": 710, "ValueAsString": "3"}))
+        )
+    await step(hass, freezer, 0)
+    assert hass.states.get("sensor.cabin_1_charger_mode").state == "connected_requesting"
+    assert hass.states.get("sensor.garage_charge_power").state == "1200.0"
+    assert hass.states.get("sensor.driveway_charger_mode").state == "disconnected"
+
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, group_entry)
+    installations = sorted(sim.installations)
+    assert diagnostics["push"] == {
+        "model": "user_group",
+        "enabled": installations,
+        "connected": installations,
+        "messages": 4,
+        "undecodable": 0,
+    }
+
+    # The connection ends: every installation is polled at once, and it reconnects.
+    sim.reset_requests()
+    bus.queue.put_nowait(ZaptecPushConnectionError("gone"))
+    await step(hass, freezer, 0)
+    assert hass.states.get(PUSH_SENSOR).state == STATE_OFF
+    assert hass.states.get(CABIN_SENSOR).state == STATE_OFF
+    assert reads(group_account, "ZPR000000") == 1
+    await step(hass, freezer, 5)
+    assert hass.states.get(CABIN_SENSOR).state == STATE_ON
+    assert bus.opened == 2
+    assert details_requests(group_account) == 0  # the credentials that worked are reused
+
+
+async def test_user_group_refused_credentials_are_read_again(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    group_account: SimHandle,
+    group_entry: MockConfigEntry,
+    bus: FakeBus,
+) -> None:
+    """The Service Bus refuses the group's key: new credentials after a growing backoff."""
+    await setup(hass, group_entry)
+    for attempt in range(3):
+        bus.queue.put_nowait(ZaptecPushAuthenticationError("refused"))
+        await step(hass, freezer, 0)
+        assert group_requests(group_account) == 1 + attempt
+        await step(hass, freezer, 5 * 2**attempt - 1)
+        assert group_requests(group_account) == 1 + attempt  # not before the backoff
+        await step(hass, freezer, 1)
+        assert group_requests(group_account) == 2 + attempt
+    assert bus.opened == 4
+    assert details_requests(group_account) == 4  # never an installation's
+
+
+async def test_user_group_forbidden_polls(
+    hass: HomeAssistant,
+    *,
+    freezer: FrozenDateTimeFactory,
+    group_account: SimHandle,
+    group_entry: MockConfigEntry,
+    bus: FakeBus,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """403 for the group: logged once, polling (and an installation's own subscription)."""
+    sim = group_account.sim
+    sim.user_group_forbidden = True
+    caplog.set_level(logging.INFO)
+    await setup(hass, group_entry)
+    assert group_requests(group_account) == 1
+    # "Home" has its own subscription: used meanwhile; "Cabin" is polled as without push.
+    assert bus.opened == 1
+    assert hass.states.get(PUSH_SENSOR).state == STATE_ON
+    assert hass.states.get(CABIN_SENSOR).state == STATE_OFF
+    sim.reset_requests()
+    sim.set_charger(sim.charger_by_serial("ZPR000000").id, operating_mode=2)
+    await ticks(hass, freezer, int(const.LIST_INTERVAL.total_seconds()) + 15)
+    assert hass.states.get("sensor.cabin_1_charger_mode").state == "connected_requesting"
+
+    assert group_requests(group_account) == 0  # the log was reset after set-up
+    await step(hass, freezer, const.PUSH_RECHECK_INTERVAL.total_seconds())
+    assert group_requests(group_account) == 1
+    assert caplog.text.count("no message subscription available") == 1
+    assert bus.opened == 1  # a recheck does not disturb "Home"'s own receiver
+    assert details_requests(group_account) == 1
+
+    # Allowed again: at the next recheck the group takes over from the installation's.
+    sim.user_group_forbidden = False
+    await step(hass, freezer, const.PUSH_RECHECK_INTERVAL.total_seconds())
+    assert group_requests(group_account) == 2
+    assert bus.closed == 1  # "Home"'s own receiver stopped
+    assert bus.opened == 2
+    assert hass.states.get(CABIN_SENSOR).state == STATE_ON
+    assert hass.states.get(PUSH_SENSOR).state == STATE_ON
+
+
+async def test_user_group_forbidden_without_other_subscriptions(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    group_account: SimHandle,
+    group_entry: MockConfigEntry,
+    bus: FakeBus,
+) -> None:
+    """403 and no installation subscribes: polling only, no receiver, no request more."""
+    sim = group_account.sim
+    sim.user_group_forbidden = True
+    for installation in sim.installations.values():
+        installation.messaging_enabled = False
+    await setup(hass, group_entry)
+    assert bus.opened == 0
+    assert hass.states.get(PUSH_SENSOR).state == STATE_OFF
+    assert hass.states.get(CABIN_SENSOR).state == STATE_OFF
+    await step(hass, freezer, const.DETAILS_INTERVAL.total_seconds())
+    assert details_requests(group_account) == 1  # a details refresh does not ask again
+
+
+async def test_user_group_covers_a_new_installation(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    group_account: SimHandle,
+    group_entry: MockConfigEntry,
+    bus: FakeBus,
+) -> None:
+    """An installation added later is covered by the same receiver (no request for it)."""
+    await setup(hass, group_entry)
+    sim = group_account.sim
+    sim.add_installation("Barn", chargers=1, prefix="ZCS")
+    barn = sim.charger_by_serial("ZCS000000")
+    sim.set_charger(barn.id, operating_mode=3, power_w=7000.0)
+    sim.reset_requests()
+    await step(hass, freezer, const.INSTALLATION_LIST_INTERVAL.total_seconds())
+    assert hass.states.get("binary_sensor.barn_push_connected").state == STATE_ON
+    assert details_requests(group_account) == 0
+    assert bus.opened == 1
+    # Charging, but pushed: polled only as a reconciliation (ten reads in 10 min without).
+    await ticks(hass, freezer, 60)
+    sim.reset_requests()
+    await ticks(hass, freezer, 10 * 60)
+    assert reads(group_account, "ZCS000000") <= 1
+    bus.queue.put_nowait(observation(group_account, "ZCS000000", 710, "2"))
+    await step(hass, freezer, 0)
+    assert hass.states.get("sensor.barn_1_charger_mode").state == "connected_requesting"

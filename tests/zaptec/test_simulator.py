@@ -7,6 +7,8 @@ import asyncio
 import aiohttp
 import pytest
 
+from simulator.zaptec import ZaptecSimulator
+
 from .conftest import SimHandle
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
@@ -42,8 +44,9 @@ async def test_control_api(zaptec_sim: SimHandle) -> None:
         assert (await call("POST", f"/_sim/installations/{home.id}", {"id": "x"})).status == 400
         await call("POST", "/_sim/password", {"password": "new"})
         assert sim.password == "new"
-        await call("POST", "/_sim/config", {"expires_in": 60, "rate_limit": 3})
-        assert (sim.expires_in, sim.rate_limit) == (60, 3)
+        config = {"expires_in": 60, "rate_limit": 3, "user_group_forbidden": True}
+        await call("POST", "/_sim/config", config)
+        assert (sim.expires_in, sim.rate_limit, sim.user_group_forbidden) == (60, 3, True)
         await call("POST", "/_sim/faults", {"pattern": "^/api/constants$", "status": 502})
         assert (await call("GET", "/api/constants")).status == 502
         assert (await call("GET", "/api/constants")).status == 200
@@ -191,3 +194,43 @@ async def test_delay_fault(zaptec_sim: SimHandle) -> None:
         async with http.get(base + "/api/constants") as response:
             assert response.status == 200
     assert [r.path for r in sim.requests] == ["/api/constants"] * 4
+
+
+class _Topic:
+    """Records what the simulated cloud publishes."""
+
+    def __init__(self) -> None:
+        self.bodies: list[bytes] = []
+
+    def connection_details(self) -> dict[str, object]:
+        return {}
+
+    def publish(self, body: bytes) -> None:
+        self.bodies.append(body)
+
+
+def test_user_group_topic_gets_every_chargers_changes() -> None:
+    """The group's topic carries every charger's changes; the installation's only its own."""
+    sim = ZaptecSimulator(advance_energy=False)
+    group, own = _Topic(), _Topic()
+    sim.user_group_push = group
+    sim.push = own
+    cabin = sim.add_installation("Cabin", chargers=1)
+    cabin.messaging_enabled = True
+    garage = sim.charger_by_serial("ZPR012345")
+    sim.set_charger(garage.id, operating_mode=2)
+    home_changes = len(group.bodies)
+    assert home_changes >= 1
+    assert own.bodies == []  # "Home" has no subscription of its own
+    sim.set_charger(sim.charger_by_serial("ZPR000000").id, operating_mode=2)
+    assert own.bodies == group.bodies[home_changes:]
+    assert own.bodies
+    assert sim.pushed == len(group.bodies) + len(own.bodies)
+    # One topic for both models (the development instance): published once.
+    sim.push = group
+    next(iter(sim.installations.values())).messaging_enabled = True
+    before = len(group.bodies)
+    sim.set_charger(garage.id, operating_mode=1)
+    published = group.bodies[before:]
+    assert published
+    assert len(set(published)) == len(published)

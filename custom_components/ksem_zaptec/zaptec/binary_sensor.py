@@ -67,7 +67,8 @@ CHARGER_BINARY_SENSORS = [
     ),
 ]
 
-# Whether the installation's Service Bus push connection is up (only where push is enabled).
+# Whether a Service Bus push connection covering the installation is up (the installation's
+# own, or the user group's; only where push is enabled).
 PUSH_CONNECTED = BinarySensorEntityDescription(
     key="push_connected",
     translation_key="zaptec_push_connected",
@@ -132,7 +133,7 @@ def _installation_sensors(
 ) -> Iterator[BinarySensorEntity]:
     for description in INSTALLATION_BINARY_SENSORS:
         yield ZaptecInstallationBinarySensor(runtime.details, description, installation)
-    if installation.messaging_enabled and runtime.push is not None:
+    if runtime.push is not None and installation.id in runtime.push.enabled:
         yield ZaptecPushBinarySensor(runtime.details, installation, runtime.push)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -156,8 +157,12 @@ _MINUTES = NumberSelector(
 )
 
 
+_USER_GROUP = TextSelector(TextSelectorConfig(type=TextSelectorType.TEXT))
+_USER_GROUP_ID = re.compile(const.USER_GROUP_ID_PATTERN, re.ASCII)
+
+
 class ZaptecOptionsFlow(OptionsFlowWithReload):
-    """How long the available current's rate guard waits between two changes (minutes)."""
+    """The available current's rate guard (minutes) and the push subscription's user group."""
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """The Zaptec form (its own step id: the KSEM's options use `init`'s texts)."""
@@ -166,20 +171,35 @@ class ZaptecOptionsFlow(OptionsFlowWithReload):
     async def async_step_zaptec_options(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """One field; the entry reloads with it (a change waiting to be sent is dropped)."""
+        """The entry reloads with the options (a change waiting to be sent is dropped)."""
         key = const.CONF_AVAILABLE_CURRENT_INTERVAL
+        group_key = const.CONF_PUSH_USER_GROUP
         low, high = const.MIN_AVAILABLE_CURRENT_INTERVAL, const.MAX_AVAILABLE_CURRENT_INTERVAL
         errors: dict[str, str] = {}
         if user_input is not None:
             minutes = int(user_input[key])
-            if low <= minutes <= high:
-                return self.async_create_entry(data={key: minutes})
-            errors[key] = "zaptec_available_current_interval_range"
-        current = self.config_entry.options.get(key, const.DEFAULT_AVAILABLE_CURRENT_INTERVAL)
-        schema = vol.Schema({vol.Required(key, default=current): _MINUTES})
+            group = str(user_input.get(group_key) or "").strip().strip("{}").lower()
+            if not low <= minutes <= high:
+                errors[key] = "zaptec_available_current_interval_range"
+            if group and not _USER_GROUP_ID.fullmatch(group):
+                errors[group_key] = "zaptec_push_user_group_invalid"
+            if not errors:
+                options: dict[str, Any] = {key: minutes}
+                if group:
+                    options[group_key] = group
+                return self.async_create_entry(data=options)
+        options_now = self.config_entry.options
+        current = options_now.get(key, const.DEFAULT_AVAILABLE_CURRENT_INTERVAL)
+        schema = vol.Schema(
+            {
+                vol.Required(key, default=current): _MINUTES,
+                vol.Optional(group_key): _USER_GROUP,
+            }
+        )
+        suggested = user_input or {group_key: options_now.get(group_key)}
         return self.async_show_form(
             step_id="zaptec_options",
-            data_schema=self.add_suggested_values_to_schema(schema, user_input or {}),
+            data_schema=self.add_suggested_values_to_schema(schema, suggested),
             errors=errors,
             description_placeholders={"min": str(low), "max": str(high)},
         )

@@ -36,6 +36,14 @@ STATE_AFTER_WRITE: Final = timedelta(seconds=16)
 PUSH_RECONCILE_INTERVAL: Final = timedelta(minutes=10)
 # Push not available for an installation (no subscription, 403): ask again this much later.
 PUSH_RECHECK_INTERVAL: Final = timedelta(hours=6)
+# Option: the user group of a Service Bus subscription (Zaptec's current push model, enabled by
+# a support request). No documented call gives a user's group id, so the user enters it; when
+# set, one receiver covers every installation of the account (docs/zaptec.md, "Push").
+CONF_PUSH_USER_GROUP: Final = "push_user_group"
+# What the option accepts: a GUID (Zaptec's ids are GUIDs), in any case, stored lower-case.
+USER_GROUP_ID_PATTERN: Final = (
+    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+)
 # `ksem_zaptec: zaptec_servicebus_ca: <file>` in configuration.yaml, for the simulator's broker
 # only (scripts/develop, tests): trust this CA and connect to the connection details' Host:Port.
 CONF_ZAPTEC_SERVICEBUS_CA: Final = "zaptec_servicebus_ca"

@@ -105,6 +105,7 @@ def _push(runtime: ZaptecRuntimeData) -> dict[str, Any]:
         return {}
     return {
         "push": {
+            "model": push.model,
             "enabled": sorted(enabled),
             "connected": sorted(push.connected),
             "messages": push.messages,

@@ -445,6 +445,12 @@ class ZaptecClient:
             )
         )
 
+    async def get_user_group_messaging_details(self, user_group_id: str) -> PushCredentials:
+        """Service Bus credentials of a user group's message subscription (current model)."""
+        return PushCredentials.from_api(
+            await self.request("GET", f"/api/userGroups/{user_group_id}/messagingConnectionDetails")
+        )
+
     # -- undocumented writes (paths and bodies: see the section above the class) -----------
 
     async def set_installation_authorization_required(
