@@ -27,7 +27,10 @@ from pytest_homeassistant_custom_component.common import (  # type: ignore[impor
 
 import custom_components.ksem_zaptec  # noqa: F401 - before phacc's testing_config
 from custom_components.ksem_zaptec.const import CONF_KIND, DOMAIN, KIND_KSEM, KIND_ZAPTEC
-from custom_components.ksem_zaptec.zaptec.const import CONF_ZAPTEC_API_URL
+from custom_components.ksem_zaptec.zaptec.const import (
+    CONF_ZAPTEC_API_URL,
+    CONF_ZAPTEC_SERVICEBUS_CA,
+)
 from simulator.ksem import KsemSimulator
 from simulator.zaptec import ZaptecSimulator
 
@@ -61,9 +64,15 @@ def zaptec_simulator(
     return sim
 
 
-async def use_zaptec_simulator(hass: HomeAssistant, url: str) -> None:
-    """Point the integration at the simulated cloud served at `url` (as configuration.yaml)."""
-    assert await async_setup_component(hass, DOMAIN, {DOMAIN: {CONF_ZAPTEC_API_URL: url}})
+async def use_zaptec_simulator(hass: HomeAssistant, url: str, servicebus_ca: str = "") -> None:
+    """Point the integration at the simulated cloud served at `url` (as configuration.yaml).
+
+    `servicebus_ca`: the simulator's Service Bus broker's CA, for push.
+    """
+    development = {CONF_ZAPTEC_API_URL: url}
+    if servicebus_ca:
+        development[CONF_ZAPTEC_SERVICEBUS_CA] = servicebus_ca
+    assert await async_setup_component(hass, DOMAIN, {DOMAIN: development})
 
 
 def zaptec_entry(sim: ZaptecSimulator) -> MockConfigEntry:

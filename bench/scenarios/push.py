@@ -45,7 +45,7 @@ from bench.harness import (
 from custom_components.ksem_zaptec.const import DOMAIN
 from custom_components.ksem_zaptec.zaptec import push as push_module
 from custom_components.ksem_zaptec.zaptec.api import ClientTuning, ZaptecClient
-from custom_components.ksem_zaptec.zaptec.const import CONF_PUSH_USER_GROUP, ENV_SERVICEBUS_CA
+from custom_components.ksem_zaptec.zaptec.const import CONF_PUSH_USER_GROUP
 from simulator.server import RunningServer
 from simulator.servicebus import ServiceBusBroker, make_certificates
 
@@ -104,7 +104,6 @@ async def test_push_freshness(
     with tempfile.TemporaryDirectory() as directory:
         broker = ServiceBusBroker(make_certificates(Path(directory)))
         await asyncio.to_thread(broker.start)
-        monkeypatch.setenv(ENV_SERVICEBUS_CA, str(broker.certificates.ca_file))
         try:
             sim = zaptec_simulator(1, 2, 0, rate_limit=NO_RATE_LIMIT)
             entry = zaptec_entry(sim)
@@ -116,7 +115,7 @@ async def test_push_freshness(
                 for installation in sim.installations.values():
                     installation.messaging_enabled = True
             srv = await serve(sim.app)
-            await use_zaptec_simulator(hass, srv.url)
+            await use_zaptec_simulator(hass, srv.url, str(broker.certificates.ca_file))
             started = time.monotonic()
             entry = await set_up(hass, entry)
             push = entry.runtime_data.push

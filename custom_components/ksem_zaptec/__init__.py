@@ -17,14 +17,21 @@ from .const import DOMAIN, LOGGER
 from .kinds import is_ksem
 from .ksem import entry as ksem_entry
 from .zaptec import entry as zaptec_entry
-from .zaptec.const import CONF_ZAPTEC_API_URL, LEGACY_CONF_API_URL
-from .zaptec.coordinator import API_URL
+from .zaptec.const import CONF_ZAPTEC_API_URL, CONF_ZAPTEC_SERVICEBUS_CA, LEGACY_CONF_API_URL
+from .zaptec.coordinator import API_URL, SERVICEBUS_CA
 from .zaptec.services import async_setup_services
 
-# Set up through the UI only. The one YAML key is for the development instance and the tests:
-# it points the Zaptec side at the simulator (see zaptec/const.py).
+# Set up through the UI only. The YAML keys are for the development instance and the tests:
+# they point the Zaptec side at the simulator and its Service Bus broker (see zaptec/const.py).
 CONFIG_SCHEMA = vol.Schema(
-    {vol.Optional(DOMAIN): vol.Schema({vol.Optional(CONF_ZAPTEC_API_URL): cv.url})},
+    {
+        vol.Optional(DOMAIN): vol.Schema(
+            {
+                vol.Optional(CONF_ZAPTEC_API_URL): cv.url,
+                vol.Optional(CONF_ZAPTEC_SERVICEBUS_CA): cv.string,
+            }
+        )
+    },
     extra=vol.ALLOW_EXTRA,
 )
 
@@ -32,9 +39,13 @@ CONFIG_SCHEMA = vol.Schema(
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Register the actions; take the development-only Zaptec URL from configuration.yaml."""
     async_setup_services(hass)
-    if url := config.get(DOMAIN, {}).get(CONF_ZAPTEC_API_URL):
+    development = config.get(DOMAIN, {})
+    if url := development.get(CONF_ZAPTEC_API_URL):
         LOGGER.warning("The Zaptec side talks to %s instead of the Zaptec cloud", url)
         hass.data[API_URL] = url.rstrip("/")
+    if ca_file := development.get(CONF_ZAPTEC_SERVICEBUS_CA):
+        LOGGER.warning("Zaptec push trusts the test broker CA %s", ca_file)
+        hass.data[SERVICEBUS_CA] = ca_file
     return True
 
 

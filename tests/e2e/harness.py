@@ -337,13 +337,14 @@ class HomeAssistant:
         self.process.stop(timeout=30)
 
 
-def prepare_config_dir(config_dir: Path, port: int) -> None:
+def prepare_config_dir(config_dir: Path, port: int, zaptec_url: str) -> None:
     """A fresh configuration directory the way `scripts/develop` prepares one."""
     config_dir.mkdir(parents=True, exist_ok=True)
     shutil.copy(ROOT / "config" / "configuration.yaml", config_dir / "configuration.yaml")
     # A free loopback port instead of 8123 (confirmed later by confirm_http_config()).
     with (config_dir / "configuration.yaml").open("a") as config:
         config.write(f"\nhttp:\n  server_host: {HOST}\n  server_port: {port}\n")
+    (config_dir / "ksem_zaptec.yaml").write_text(f'zaptec_api_url: "{zaptec_url}"\n')
     (config_dir / "automations.yaml").write_text("[]\n")
     (config_dir / "scripts.yaml").write_text("{}\n")
     (config_dir / "scenes.yaml").write_text("[]\n")
@@ -352,9 +353,9 @@ def prepare_config_dir(config_dir: Path, port: int) -> None:
 def start_home_assistant(config_dir: Path, log: Path, zaptec_url: str) -> HomeAssistant:
     """Start Home Assistant on a free port and complete onboarding through its API."""
     port = free_port()
-    prepare_config_dir(config_dir, port)
+    prepare_config_dir(config_dir, port, zaptec_url)
     url = f"http://{HOST}:{port}"
-    env = _child_env(KSEM_ZAPTEC_ZAPTEC_URL=zaptec_url)
+    env = _child_env()
     process = _start(
         "Home Assistant",
         [sys.executable, "-m", "homeassistant", "--config", str(config_dir), "--skip-pip"],

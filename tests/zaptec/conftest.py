@@ -55,14 +55,24 @@ def fast_client(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-async def zaptec_sim(hass: HomeAssistant, socket_enabled: None) -> AsyncIterator[SimHandle]:
+def zaptec_yaml() -> dict[str, str]:
+    """More of the development keys of configuration.yaml (push tests: the broker's CA)."""
+    return {}
+
+
+@pytest.fixture
+async def zaptec_sim(
+    hass: HomeAssistant, socket_enabled: None, zaptec_yaml: dict[str, str]
+) -> AsyncIterator[SimHandle]:
     """The simulated Zaptec cloud on a loopback port; the integration is pointed at it."""
     # HA tests freeze time (freezer): the simulator's one-second window would never slide,
     # so its rate limit is off here; rate-limit tests inject 429s explicitly.
     sim = ZaptecSimulator(advance_energy=False, rate_limit=1_000_000)
     running = await server.start(sim.app)
     # The development instance's way (configuration.yaml), not a hook in the product code.
-    assert await async_setup_component(hass, DOMAIN, {DOMAIN: {CONF_ZAPTEC_API_URL: running.url}})
+    assert await async_setup_component(
+        hass, DOMAIN, {DOMAIN: {CONF_ZAPTEC_API_URL: running.url, **zaptec_yaml}}
+    )
     yield SimHandle(sim, running.url)
     await running.stop()
 

@@ -23,7 +23,10 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.ksem_zaptec.const import CONF_KIND, DOMAIN, KIND_ZAPTEC
 from custom_components.ksem_zaptec.zaptec import push as push_module
 from custom_components.ksem_zaptec.zaptec.api.push import PushTuning
-from custom_components.ksem_zaptec.zaptec.const import CONF_PUSH_USER_GROUP, ENV_SERVICEBUS_CA
+from custom_components.ksem_zaptec.zaptec.const import (
+    CONF_PUSH_USER_GROUP,
+    CONF_ZAPTEC_SERVICEBUS_CA,
+)
 from simulator.servicebus import ServiceBusBroker, make_certificates
 
 from .conftest import SimHandle
@@ -66,18 +69,18 @@ def fast_push(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def push_sim(
-    zaptec_sim: SimHandle,
-    broker: ServiceBusBroker,
-    fast_push: None,
-    monkeypatch: pytest.MonkeyPatch,
-) -> SimHandle:
+def zaptec_yaml(broker: ServiceBusBroker) -> dict[str, str]:
+    """The development key that trusts the simulator's broker (as scripts/develop writes it)."""
+    return {CONF_ZAPTEC_SERVICEBUS_CA: str(broker.certificates.ca_file)}
+
+
+@pytest.fixture
+def push_sim(zaptec_sim: SimHandle, broker: ServiceBusBroker, fast_push: None) -> SimHandle:
     """The simulated cloud with a message subscription on its installation."""
     sim = zaptec_sim.sim
     sim.push = broker
     for installation in sim.installations.values():
         installation.messaging_enabled = True
-    monkeypatch.setenv(ENV_SERVICEBUS_CA, str(broker.certificates.ca_file))
     return zaptec_sim
 
 
@@ -257,12 +260,10 @@ async def test_user_group_push_brings_a_plugged_in_car_within_seconds(
     zaptec_sim: SimHandle,
     broker: ServiceBusBroker,
     fast_push: None,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Current model: the user group's subscription, no installation subscribes by itself."""
     sim = zaptec_sim.sim
-    sim.user_group_push = broker
-    monkeypatch.setenv(ENV_SERVICEBUS_CA, str(broker.certificates.ca_file))
+    sim.user_group_push = broker  # zaptec_yaml (above) trusts the broker's CA
     entry = MockConfigEntry(
         domain=DOMAIN,
         title=sim.username,

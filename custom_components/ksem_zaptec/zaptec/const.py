@@ -44,8 +44,9 @@ CONF_PUSH_USER_GROUP: Final = "push_user_group"
 USER_GROUP_ID_PATTERN: Final = (
     r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 )
-# Test brokers only: trust this CA file and connect to the connection details' Host:Port.
-ENV_SERVICEBUS_CA: Final = "KSEM_ZAPTEC_SERVICEBUS_CA"
+# `ksem_zaptec: zaptec_servicebus_ca: <file>` in configuration.yaml, for the simulator's broker
+# only (scripts/develop, tests): trust this CA and connect to the connection details' Host:Port.
+CONF_ZAPTEC_SERVICEBUS_CA: Final = "zaptec_servicebus_ca"
 
 # Installation and charger details (authorization flags, roles, currents): hourly, and at once
 # when the charger list shows a charger's IsAuthorizationRequired or CurrentUserRoles change.

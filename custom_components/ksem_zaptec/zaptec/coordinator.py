@@ -57,6 +57,8 @@ _ACTIVE_MODES = {OperatingMode.CONNECTED_REQUESTING, OperatingMode.CONNECTED_CHA
 
 # The cloud's URL when configuration.yaml names another one (see const.CONF_ZAPTEC_API_URL).
 API_URL: HassKey[str] = HassKey(f"{DOMAIN}_zaptec_api_url")
+# The CA of a test Service Bus broker (see const.CONF_ZAPTEC_SERVICEBUS_CA).
+SERVICEBUS_CA: HassKey[str] = HassKey(f"{DOMAIN}_zaptec_servicebus_ca")
 
 
 def create_client(hass: HomeAssistant, username: str, password: str) -> ZaptecClient:

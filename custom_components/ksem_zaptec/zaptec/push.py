@@ -30,7 +30,6 @@ are used as without the option, and the group is tried again after `PUSH_RECHECK
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -52,7 +51,12 @@ from .api import (
     ZaptecPushUnavailableError,
 )
 from .api.push import PushCredentials, PushTuning, decode_message, receive
-from .coordinator import ZaptecConfigEntry, ZaptecDetailsCoordinator, ZaptecStateCoordinator
+from .coordinator import (
+    SERVICEBUS_CA,
+    ZaptecConfigEntry,
+    ZaptecDetailsCoordinator,
+    ZaptecStateCoordinator,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -314,7 +318,7 @@ class PushSupervisor:
 
     async def _receive(self, key: str, credentials: PushCredentials) -> float | None:
         """One connection: apply messages until it ends; returns when it opened (monotonic)."""
-        tuning = replace(TIMING.sdk, ca_file=os.environ.get(const.ENV_SERVICEBUS_CA) or None)
+        tuning = replace(TIMING.sdk, ca_file=self.hass.data.get(SERVICEBUS_CA))
         opened: list[float] = []
 
         def _opened() -> None:
