@@ -263,7 +263,7 @@ async def test_user_group_push_brings_a_plugged_in_car_within_seconds(
 ) -> None:
     """Current model: the user group's subscription, no installation subscribes by itself."""
     sim = zaptec_sim.sim
-    sim.user_group_push = broker
+    sim.user_group_push = broker  # zaptec_yaml (above) trusts the broker's CA
     entry = MockConfigEntry(
         domain=DOMAIN,
         title=sim.username,
