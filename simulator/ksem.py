@@ -37,7 +37,7 @@ import tempfile
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from pathlib import Path
@@ -233,6 +233,8 @@ class KsemSimulator:
         self.energy_flow = default_energy_flow()
         # The energy-flow frames' timestamps (the meter's clock); a test may run it faster.
         self.energy_flow_clock: Callable[[], float] = time.time
+        # A prepared sequence of (timestamp, flex values) instead (`replay_energy_flow`).
+        self._energy_flow_replay: Iterator[tuple[float, dict[str, int]]] | None = None
         self.meter_status = 1  # GDR status OK
         self.flags = Flags()
         self.device_settings: dict[str, Any] = {
@@ -284,6 +286,21 @@ class KsemSimulator:
     def set_values(self, **values: int) -> None:
         """Set smart-meter values by JSON name (milli-units)."""
         self.values.update(values)
+
+    def replay_energy_flow(self, frames: Iterable[tuple[float, dict[str, int]]]) -> None:
+        """Push these energy-flow frames (timestamp, flex values), one per push, then nothing.
+
+        For the energy benchmark: a simulated day at the push rate, each frame with its own
+        timestamp. `skip_energy_flow` drops frames the way a meter's clock runs on while no
+        socket is open.
+        """
+        self._energy_flow_replay = iter(frames)
+
+    def skip_energy_flow(self, frames: int) -> None:
+        """Let `frames` replayed frames pass unsent (the meter's time while disconnected)."""
+        if self._energy_flow_replay is not None:
+            for _ in range(frames):
+                next(self._energy_flow_replay, None)
 
     def create_token(self, name: str, role: str = "api", expires: int | None = None) -> SimToken:
         """Issue a pending token (what the access-token app does on a request)."""
@@ -623,7 +640,15 @@ class KsemSimulator:
             return self._unauthorized()
         return web.json_response(self.device_settings)
 
-    def _frame(self, topic: str) -> bytes:
+    def _frame(self, topic: str) -> bytes | None:
+        """The next frame of a topic; None when a replayed energy flow has run out."""
+        if topic == TOPIC_ENERGY_FLOW and self._energy_flow_replay is not None:
+            replayed = next(self._energy_flow_replay, None)
+            if replayed is None:
+                return None
+            return encode_gdrs(
+                "kostal-energyflow", {}, flex_values=replayed[1], timestamp=replayed[0]
+            )
         if topic == TOPIC_ENERGY_FLOW:
             return encode_gdrs(
                 "kostal-energyflow",
@@ -681,9 +706,10 @@ class KsemSimulator:
             sock.silent = sock.silent or fault == WS_SILENT
             if not sock.silent:
                 frame = GARBAGE_FRAME if fault == WS_GARBAGE else self._frame(topic)
-                await ws.send_bytes(frame)
-                frames += 1
-                self.websocket_frames += 1
+                if frame is not None:
+                    await ws.send_bytes(frame)
+                    frames += 1
+                    self.websocket_frames += 1
             with contextlib.suppress(TimeoutError):
                 msg = await ws.receive(timeout=self.ws_interval)
                 if msg.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED):
