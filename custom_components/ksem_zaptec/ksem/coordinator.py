@@ -38,6 +38,7 @@ from homeassistant.helpers.event import async_call_later
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 
+from ..backoff import ReconnectBackoff
 from ..const import DOMAIN, LOGGER
 from ..errors import update_errors
 from .api import (
@@ -349,7 +350,7 @@ class KsemCoordinator(DataUpdateCoordinator[KsemData]):
         the WebSocket refused the token from the start: then a timer starts it again later.
         """
         watchdog = SilenceWatchdog()
-        backoff = WS_BACKOFF_MIN
+        backoff = ReconnectBackoff(WS_BACKOFF_MIN, WS_BACKOFF_MAX, WS_STABLE_AFTER)
         ever_connected = False
         while True:
             connected_for, refused = await self._stream_once(
@@ -358,8 +359,6 @@ class KsemCoordinator(DataUpdateCoordinator[KsemData]):
             if connected_for is not None:
                 ever_connected = True
                 self._set_pushing(label, meter=meter, pushing=False)
-                if connected_for >= WS_STABLE_AFTER:
-                    backoff = WS_BACKOFF_MIN
                 # Poll at once: it tells a revoked token (reauth) from a network problem, and
                 # keeps the values fresh until the socket is back.
                 await self.async_refresh()
@@ -376,8 +375,7 @@ class KsemCoordinator(DataUpdateCoordinator[KsemData]):
                     self.hass, WS_REFUSED_RETRY, partial(self._start_stream, meter=meter)
                 )
                 return
-            await asyncio.sleep(backoff)
-            backoff = min(backoff * 2, WS_BACKOFF_MAX)
+            await asyncio.sleep(backoff.wait(connected_for))
 
     async def _stream_once[T](
         self,

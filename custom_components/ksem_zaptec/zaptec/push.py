@@ -38,6 +38,7 @@ from typing import Final
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.event import async_call_later
 
+from ..backoff import ReconnectBackoff
 from ..const import LOGGER
 from . import const
 from .api import (
@@ -73,11 +74,6 @@ TIMING = PushTiming()
 
 # The key of the user group's receiver (installation ids are GUIDs: never equal to it).
 USER_GROUP: Final = "user_group"
-
-
-def reconnect_backoff(failures: int, timing: PushTiming) -> float:
-    """Seconds before the n-th reconnect in a row: doubling from the base, capped."""
-    return min(timing.backoff_base * 2.0 ** min(max(failures - 1, 0), 16), timing.backoff_max)
 
 
 class PushSupervisor:
@@ -257,7 +253,7 @@ class PushSupervisor:
 
     async def _supervise(self, key: str) -> None:
         """Connect, and reconnect with backoff, until cancelled or push is not available."""
-        failures = 0
+        backoff = ReconnectBackoff(TIMING.backoff_base, TIMING.backoff_max, TIMING.stable_after)
         credentials: PushCredentials | None = None
         try:
             while True:
@@ -268,10 +264,8 @@ class PushSupervisor:
                 if outcome is None:
                     return
                 credentials, opened_at = outcome
-                if opened_at is not None and time.monotonic() - opened_at >= TIMING.stable_after:
-                    failures = 0
-                failures += 1
-                await asyncio.sleep(reconnect_backoff(failures, TIMING))
+                connected_for = None if opened_at is None else time.monotonic() - opened_at
+                await asyncio.sleep(backoff.wait(connected_for))
         finally:
             if self._tasks.get(key) is asyncio.current_task():
                 del self._tasks[key]
