@@ -19,9 +19,11 @@ from typing import Any
 
 import pytest
 from hypothesis import given
+from hypothesis import strategies as st
 
 from custom_components.ksem_zaptec.zaptec.api import (
     Charger,
+    ChargerFirmware,
     ChargerState,
     Installation,
     Observation,
@@ -414,3 +416,35 @@ def test_deeply_nested_error_body() -> None:
 def test_deeply_nested_ocmf_is_unknown() -> None:
     # json raises RecursionError here, not ValueError (too slow for the property test's pool).
     assert parse_ocmf_reading("OCMF|" + "[" * 100_000 + "|{}") is None
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=16), inner),
+    max_leaves=20,
+)
+_firmware_item = st.fixed_dictionaries(
+    {},
+    optional=dict.fromkeys(
+        ("ChargerId", "CurrentVersion", "AvailableVersion", "IsUpToDate", "IsOnline"), _json
+    ),
+)
+
+
+@parser_settings
+@given(st.one_of(_json, st.lists(st.one_of(_firmware_item, _json), max_size=5)))
+def test_firmware_list_parser(data: Any) -> None:
+    """Any answer: the firmware items with a usable charger id, or the client's own error."""
+    try:
+        items = ChargerFirmware.list_from_api(data)
+    except ZaptecProtocolError:
+        assert not isinstance(data, list)
+        return
+    assert isinstance(data, list)
+    for item in items:
+        assert isinstance(item.charger_id, str)
+        assert item.charger_id
+        for version in (item.current_version, item.available_version):
+            assert version is None or isinstance(version, str)
+        for flag in (item.is_up_to_date, item.is_online):
+            assert flag is None or isinstance(flag, bool)
