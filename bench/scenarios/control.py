@@ -203,7 +203,7 @@ async def test_live(hass: HomeAssistant, serve: Serve) -> None:
             "requests": len(sim.requests),
             "median_ms": float("nan"),
             "worst_ms": float("nan"),
-            "note": "+1 state read 15-30 s later",
+            "note": "+1 state read 16-21 s later",
         }
     )
 

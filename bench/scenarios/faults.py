@@ -60,8 +60,8 @@ from simulator.zaptec import ZaptecSimulator
 WINDOW = 600.0  # how long each fault lasts; its requests are counted
 KSEM_WARMUP = 60.0
 # Healthy, the window [400 s, 1000 s] after set-up holds the change detection's charger lists
-# (every 165 s) and one details refresh (every 15 min: 900 s); idle chargers' own state reads
-# are hourly.
+# (every 175 s) and nothing else: the details are read every 2 hours, idle chargers' own state
+# every 6 hours.
 ZAPTEC_WARMUP = 400.0
 KSEM_RECOVERY_LIMIT = 900.0
 ZAPTEC_RECOVERY_LIMIT = 1500.0  # more than two idle polling cycles

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 from collections import Counter
@@ -24,6 +25,8 @@ from .conftest import SimHandle, advance
 
 DETAILS_S = int(zaptec_const.DETAILS_INTERVAL.total_seconds())  # the details refresh
 IDLE_S = int(zaptec_const.STATE_INTERVAL_IDLE.total_seconds())  # an idle charger's own read
+LIST_S = int(zaptec_const.LIST_INTERVAL.total_seconds())  # change detection
+TICK_S = int(zaptec_const.STATE_TICK.total_seconds())  # the state coordinator's tick
 
 pytestmark = pytest.mark.usefixtures("freezer")
 
@@ -37,9 +40,9 @@ def state_reads(handle: SimHandle) -> Counter[str]:
 
 
 async def ticks(hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: int) -> None:
-    """Let `seconds` pass in 15 s steps (one state coordinator tick each)."""
-    for _ in range(seconds // 15):
-        await advance(hass, freezer, 15)
+    """Let `seconds` pass in steps of one state coordinator tick."""
+    for _ in range(seconds // TICK_S):
+        await advance(hass, freezer, TICK_S)
 
 
 def list_reads(handle: SimHandle) -> int:
@@ -57,17 +60,17 @@ async def test_idle_chargers_rarely_changes_seen_in_the_list(
     sim.reset_requests()
     await ticks(hass, freezer, 30 * 60)
     assert state_reads(zaptec_sim) == Counter()  # idle: the list watches them
-    assert list_reads(zaptec_sim) == 30 * 60 // 165  # every 165 s, nothing else
-    # Nothing but the list: the details are read hourly (reusing the list), the installation
-    # list daily, idle chargers' own state every 4 hours.
+    assert list_reads(zaptec_sim) == 30 * 60 // LIST_S  # every 175 s, nothing else
+    # Nothing but the list: the details are read every 2 hours (reusing the list), the
+    # installation list daily, idle chargers' own state every 6 hours.
     assert {r.path for r in sim.requests} == {"/api/chargers"}
 
     # A car plugs in at the Pro: the next list shows it, its state is read in the same tick.
     garage = sim.charger_by_serial("ZPR012345")
     sim.set_charger(garage.id, operating_mode=3, power_w=7000.0)
     sim.reset_requests()
-    for _ in range(165 // 15):
-        await advance(hass, freezer, 15)
+    for _ in range(LIST_S // TICK_S):
+        await advance(hass, freezer, TICK_S)
         if list_reads(zaptec_sim):
             break
     assert list_reads(zaptec_sim) == 1
@@ -79,15 +82,16 @@ async def test_idle_chargers_rarely_changes_seen_in_the_list(
     await ticks(hass, freezer, 10 * 60)
     assert state_reads(zaptec_sim) == {"ZPR012345": 10}
 
-    # Finished: still every minute for 15 minutes, then idle again (every 4 hours).
+    # Finished: still every minute for 15 minutes, then idle again (every 6 hours).
     sim.set_charger(garage.id, operating_mode=5, power_w=0.0)
     await ticks(hass, freezer, 60)
     sim.reset_requests()
-    await ticks(hass, freezer, 15 * 60)
-    assert state_reads(zaptec_sim)["ZPR012345"] >= 14
+    # The 15 minutes count from the read that saw "finished" (up to a minute after the change).
+    await ticks(hass, freezer, 16 * 60)
+    assert state_reads(zaptec_sim)["ZPR012345"] >= 15
     sim.reset_requests()
     await ticks(hass, freezer, 45 * 60)
-    # Idle: the list vouches for both; their next own reads are 4 hours after the last ones.
+    # Idle: the list vouches for both; their next own reads are 6 hours after the last ones.
     assert state_reads(zaptec_sim) == Counter()
     assert hass.states.get("sensor.garage_charger_mode").state == "connected_finished"
     assert hass.states.get("sensor.driveway_charger_mode").state == "disconnected"
@@ -103,7 +107,7 @@ async def test_online_change_in_the_list_reads_the_charger(
     driveway = sim.charger_by_serial("ZAP049387")
     sim.set_charger(driveway.id, online=False)
     sim.reset_requests()
-    await ticks(hass, freezer, 165)
+    await ticks(hass, freezer, LIST_S)
     assert state_reads(zaptec_sim) == {"ZAP049387": 1}
     assert hass.states.get("binary_sensor.driveway_online").state == "off"
 
@@ -141,16 +145,16 @@ async def test_details_outage_keeps_chargers_and_backs_off(
     loaded_entry: MockConfigEntry,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """Details fail for 200 min: chargers stay; installations go only once the data is old."""
+    """Details fail for 380 min: chargers stay; installations go only once the data is old."""
     caplog.set_level(logging.INFO)
     sim = zaptec_sim.sim
     sim.add_fault("^/api/installation", 500, count=1000, body={"Code": 1, "Details": "down"})
     sim.reset_requests()
     await ticks(hass, freezer, 3 * DETAILS_S + 20 * 60)
-    # At 1 h the detail fails: kept, and the list must stand in from then on. At 2 h the list
-    # fails: the refresh fails and backs off 1, 2, 4, 8, 10 ... min: a dozen, not 320.
+    # At 2 h the detail fails: kept, and the list must stand in from then on. At 4 h the list
+    # fails: the refresh fails and backs off 1, 2, 4, 8, 10 ... min: 17, not 4,560 (a tick's).
     lists = [r for r in sim.requests if r.path == "/api/installation"]
-    assert 3 <= len(lists) <= 12
+    assert 3 <= len(lists) <= 18
     assert hass.states.get("sensor.garage_charger_mode").state == "disconnected"
     assert hass.states.get("sensor.home_max_current").state == STATE_UNAVAILABLE
     assert caplog.text.count("Error fetching Zaptec details") == 1
@@ -250,14 +254,23 @@ async def test_150_chargers_across_pages_are_spread(
     shown = [hass.states.get(e).state for e in switches if e.startswith("switch.car_park_")]
     assert shown.count("on") == 1 + 25  # the installation and 25 chargers
     assert len(loaded_states(zaptec_entry)) == 152
-    # An hour later they are all due again: never more than 15 reads per tick.
+    # Idle: each charger is read again in its own slot of the 6-hour cycle, 3 to 9 hours after
+    # set-up, then every 6 hours: spread over the hours instead of all together.
+    serial = {c.id: c.serial for c in sim.chargers.values()}
     sim.reset_requests()
-    await ticks(hass, freezer, 55 * 60)
-    assert not state_reads(zaptec_sim)
-    for _ in range(40):
-        sim.reset_requests()
-        await advance(hass, freezer, 15)
-        assert sum(state_reads(zaptec_sim).values()) <= 15
+    read_at: dict[str, list[int]] = {}
+    for minute in range(9 * 60 + 2):
+        seen = len(sim.requests)
+        await advance(hass, freezer, 60)  # one tick each
+        reads = [r for r in sim.requests[seen:] if r.path.endswith("/state")]
+        assert len(reads) <= zaptec_const.MAX_STATE_READS_PER_TICK
+        for r in reads:
+            read_at.setdefault(serial[r.path.split("/")[3]], []).append(minute)
+    assert len(read_at) == 152
+    assert min(minutes[0] for minutes in read_at.values()) >= 3 * 60 - 1
+    assert all(m[1:] in ([], [m[0] + 6 * 60]) for m in read_at.values())
+    per_hour = Counter(minutes[0] // 60 for minutes in read_at.values())
+    assert max(per_hour.values()) <= 2 * 152 // 6  # about 25 an hour, never all together
 
 
 def charger_details(handle: SimHandle) -> list[object]:
@@ -319,7 +332,7 @@ async def test_firmware_follows_the_charger(
     sim = zaptec_sim.sim
     garage = sim.charger_by_serial("ZPR012345")
     sim.set_charger(garage.id, firmware="4.2.0.0")
-    await advance(hass, freezer, IDLE_S + 15)  # the 4-hourly read of an idle charger
+    await advance(hass, freezer, IDLE_S + 15)  # the 6-hourly read of an idle charger
     device = _device(device_registry, loaded_entry, garage.id)
     assert device is not None
     assert device.sw_version == "4.2.0.0"
@@ -393,7 +406,7 @@ async def test_one_chargers_error_affects_only_that_charger(
     assert hass.states.get("sensor.driveway_charger_mode").state == "disconnected"
     assert hass.states.get("sensor.home_max_current").state == "40.0"
     assert caplog.text.count("Zaptec charger Garage: state not readable") == 1
-    # The failing charger is read no more often than when it was healthy (every 4 hours).
+    # The failing charger is read no more often than when it was healthy (every 6 hours).
     sim.reset_requests()
     await ticks(hass, freezer, 2 * IDLE_S)
     assert state_reads(zaptec_sim)["ZPR012345"] == 2
@@ -412,7 +425,7 @@ async def test_stale_charger_state_is_unavailable(
     """A cloud outage: nothing is sent during the pause, and old values go unavailable."""
     sim = zaptec_sim.sim
     sim.add_fault(".", 503, count=10_000)
-    # Idle chargers are read hourly; the list vouches for them, 2 x 165 s + 15 s at most.
+    # Idle chargers are read every 6 hours; the list vouches for them, 2 x 175 s + a tick at most.
     await ticks(hass, freezer, 5 * 60)
     assert hass.states.get("sensor.garage_charger_mode").state == "disconnected"
     await ticks(hass, freezer, 60)
@@ -511,7 +524,7 @@ async def test_list_change_before_the_state_cache_expires_reads_again(
     sim.set_charger(garage.id, operating_mode=2)
     sim.add_fault(f"/{garage.id}/state$", 200, count=1, body=cached)
     sim.reset_requests()
-    await ticks(hass, freezer, 165)
+    await ticks(hass, freezer, LIST_S)
     assert state_reads(zaptec_sim) == {"ZPR012345": 1}
     assert hass.states.get("sensor.garage_charger_mode").state == "connected_requesting"
     await ticks(hass, freezer, 30)
@@ -536,7 +549,7 @@ async def test_charger_list_error_backs_off_and_idle_chargers_go_unavailable(
     sim.add_fault("^/api/chargers$", 500, count=10_000, body={"Code": 500, "Details": "Oops"})
     sim.reset_requests()
     await ticks(hass, freezer, 30 * 60)
-    # Healthy: 10 in 30 min. Failing: 165 s, then 165 s, 4, 8, 10 min (never below healthy)
+    # Healthy: 10 in 30 min. Failing: 175 s, then 175 s, 4, 8, 10 min (never below healthy)
     # plus the details refreshes, which need the list too.
     assert list_reads(zaptec_sim) <= 10
     assert hass.states.get("sensor.garage_charger_mode").state == STATE_UNAVAILABLE
@@ -545,6 +558,32 @@ async def test_charger_list_error_backs_off_and_idle_chargers_go_unavailable(
     await ticks(hass, freezer, 11 * 60)
     assert hass.states.get("sensor.garage_charger_mode").state == "disconnected"
     assert caplog.text.count("Zaptec charger list readable again") == 1
+
+
+async def test_cloud_outage_is_probed_no_faster_than_the_list_is_read(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    zaptec_sim: SimHandle,
+    loaded_entry: MockConfigEntry,
+) -> None:
+    """503 for everything: the idle account's list keeps its cadence, then recovers at once."""
+    sim = zaptec_sim.sim
+    sim.add_fault("^/api/", 503, count=10_000)
+    sim.reset_requests()
+    asked: list[float] = []
+    for tick in range(30 * 60 // TICK_S):
+        before = list_reads(zaptec_sim)
+        await advance(hass, freezer, TICK_S)
+        if list_reads(zaptec_sim) > before:
+            asked.append(tick * TICK_S)
+    # The client's pause would allow a probe after 1 and 2 minutes: the list waits for its turn.
+    assert 30 * 60 // LIST_S - 1 <= len(asked) <= 30 * 60 // LIST_S
+    assert min(b - a for a, b in itertools.pairwise(asked)) >= LIST_S
+    assert {r.path for r in sim.requests} == {"/api/chargers"}
+    # Recovery with the next list: its turn, or the end of the pause a few seconds later.
+    sim.faults.clear()
+    await ticks(hass, freezer, LIST_S + 3 * TICK_S)
+    assert hass.states.get("sensor.garage_charger_mode").state == "disconnected"
 
 
 async def test_new_charger_in_the_list_is_added_at_once(
@@ -558,7 +597,7 @@ async def test_new_charger_in_the_list_is_added_at_once(
     home = next(iter(sim.installations.values()))
     new = sim.add_charger(home.id, "ZAP777777", "Carport")
     sim.set_charger(new.id, operating_mode=3, power_w=3600.0)
-    await ticks(hass, freezer, 165 + 15)
+    await ticks(hass, freezer, LIST_S + 15)
     assert _device(device_registry, loaded_entry, new.id)
     assert hass.states.get("sensor.carport_charger_mode").state == "connected_charging"
     assert hass.states.get("sensor.carport_charge_power").state == "3600.0"
@@ -623,7 +662,7 @@ async def test_list_only_reconciles_while_push_covers_every_installation(
     state.async_set_push(home, connected=True)
     sim.reset_requests()
     await ticks(hass, freezer, 30 * 60)
-    # The list that was due at 165 s, then every 10 minutes (push reports the changes).
+    # The list that was due at 175 s, then every 10 minutes (push reports the changes).
     assert list_reads(zaptec_sim) == 3
     assert hass.states.get("sensor.garage_charger_mode").state == "disconnected"  # available
     # Push went down: change detection at full pace again, from the next tick.
@@ -632,7 +671,7 @@ async def test_list_only_reconciles_while_push_covers_every_installation(
     await advance(hass, freezer, 15)
     assert list_reads(zaptec_sim) == 1
     sim.reset_requests()
-    await ticks(hass, freezer, 165)
+    await ticks(hass, freezer, LIST_S)
     assert list_reads(zaptec_sim) == 1
 
 
@@ -642,7 +681,7 @@ async def test_authorization_flag_changed_elsewhere_reads_the_details_at_once(
     zaptec_sim: SimHandle,
     loaded_entry: MockConfigEntry,
 ) -> None:
-    """Details are hourly, but a flag flipped in the portal shows with the next list."""
+    """Details are read every 2 hours, but a flag flipped in the portal shows with the next list."""
     sim = zaptec_sim.sim
     garage = sim.charger_by_serial("ZPR012345")
     assert hass.states.get("switch.garage_require_authorization").state == "on"
@@ -653,7 +692,7 @@ async def test_authorization_flag_changed_elsewhere_reads_the_details_at_once(
     assert paths.count(f"/api/chargers/{garage.id}") == 1
     assert paths.count(f"/api/installation/{garage.installation_id}") == 1
     assert hass.states.get("switch.garage_require_authorization").state == "off"
-    # Unchanged lists afterwards: nothing but the list until the hourly refresh.
+    # Unchanged lists afterwards: nothing but the list until the next details refresh.
     sim.reset_requests()
     await ticks(hass, freezer, 30 * 60)
     assert {r.path for r in sim.requests} == {"/api/chargers"}

@@ -125,9 +125,10 @@ async def step(hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: flo
 
 
 async def ticks(hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: int) -> None:
-    """`seconds` in 15 s steps (one state tick each)."""
-    for _ in range(seconds // 15):
-        await step(hass, freezer, 15)
+    """`seconds` in steps of one state tick."""
+    tick = int(const.STATE_TICK.total_seconds())
+    for _ in range(seconds // tick):
+        await step(hass, freezer, tick)
 
 
 def reads(handle: SimHandle, serial: str) -> int:

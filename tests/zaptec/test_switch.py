@@ -86,6 +86,31 @@ async def test_installation_switch_writes_and_reads_back(
     assert hass.states.get(INSTALLATION_SWITCH).state == STATE_ON
 
 
+@pytest.mark.parametrize("entity_id", [INSTALLATION_SWITCH, CHARGER_SWITCH])
+async def test_own_write_seen_in_the_charger_list_reads_no_details(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    zaptec_sim: SimHandle,
+    loaded_entry: MockConfigEntry,
+    entity_id: str,
+) -> None:
+    """The next list shows the flag we wrote: no details refresh, the list's flag is shown."""
+    sim = zaptec_sim.sim
+    garage = sim.charger_by_serial("ZPR012345")
+    details = loaded_entry.runtime_data.details
+    assert details.data.chargers[garage.id].is_authorization_required is True
+    await _switch(hass, SERVICE_TURN_OFF, entity_id)
+    sim.reset_requests()
+    for _ in range(int(LIST_INTERVAL.total_seconds()) // 5 + 1):
+        await advance(hass, freezer, 5)
+    paths = [r.path for r in sim.requests]
+    assert "/api/chargers" in paths  # the list, which shows the new flag
+    assert not [p for p in paths if p.startswith("/api/installation")]
+    assert f"/api/chargers/{garage.id}" not in paths
+    assert details.data.chargers[garage.id].is_authorization_required is False
+    assert hass.states.get("binary_sensor.garage_authorization_enforced").state == STATE_OFF
+
+
 async def test_charger_switch_writes_the_inverse_flag(
     hass: HomeAssistant, zaptec_sim: SimHandle, loaded_entry: MockConfigEntry
 ) -> None:
@@ -212,7 +237,7 @@ async def test_user_role_makes_switches_unavailable_with_a_repair_issue(  # noqa
     reason = "neither Owner nor Service"
     assert caplog.text.count(reason) == 2  # installation + Pro charger, once each
 
-    # details again (hourly): still no role, no new log line
+    # details again (every 2 hours): still no role, no new log line
     await advance(hass, freezer, int(DETAILS_INTERVAL.total_seconds()) + 1)
     assert caplog.text.count(reason) == 2
 

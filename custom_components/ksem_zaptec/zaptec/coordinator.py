@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import zlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
@@ -158,9 +159,9 @@ def fault_backoff(failures: int, interval: timedelta) -> timedelta:
 
 
 class ZaptecDetailsCoordinator(TimestampDataUpdateCoordinator[ZaptecDetails]):
-    """Lists and details hourly: devices, roles, authorization flags, currents.
+    """Lists and details every 2 hours: devices, roles, authorization flags, currents.
 
-    Sooner when the charger list (read every 165 s by the state coordinator) shows added or
+    Sooner when the charger list (read every 175 s by the state coordinator) shows added or
     removed chargers or a changed IsAuthorizationRequired or CurrentUserRoles.
 
     A failed refresh keeps the last details (entities stay available while they are younger
@@ -183,6 +184,11 @@ class ZaptecDetailsCoordinator(TimestampDataUpdateCoordinator[ZaptecDetails]):
         self._detail_read_at: dict[str, datetime] = {}
         self._listed: list[Charger] = []
         self.listed_at: datetime | None = None  # when the charger list was last read
+        self._list_asked_at: datetime | None = None  # when that read was sent
+        # Installations and chargers we have just written (and read back): when the next
+        # charger list shows their authorization flag changed, that is our own write, which
+        # needs no details refresh.
+        self._own_writes: dict[str, datetime] = {}
         self._list_lock = asyncio.Lock()
         self._installations_listed_at: datetime | None = None
         self._installation_list_needed = False  # a detail was not readable: list next time
@@ -208,7 +214,7 @@ class ZaptecDetailsCoordinator(TimestampDataUpdateCoordinator[ZaptecDetails]):
         now = dt_util.utcnow()
         listed = await self._installations_to_read(now)
         self._installation_list_needed = False
-        # The state coordinator's change detection reads the list every 165 s: reuse it.
+        # The state coordinator's change detection reads the list every 175 s: reuse it.
         chargers = await self.async_list_chargers(max_age=const.LIST_INTERVAL)
         installations = await asyncio.gather(*(self._installation(i) for i in listed))
         first = self.last_update_success_time is None
@@ -258,8 +264,10 @@ class ZaptecDetailsCoordinator(TimestampDataUpdateCoordinator[ZaptecDetails]):
         async with self._list_lock:
             if self.listed_at is not None and dt_util.utcnow() - self.listed_at <= max_age:
                 return self._listed
+            asked_at = dt_util.utcnow()
             chargers = await self.client.get_chargers()
             self._listed, self.listed_at = chargers, dt_util.utcnow()
+            self._list_asked_at = asked_at
             return chargers
 
     @callback
@@ -269,17 +277,25 @@ class ZaptecDetailsCoordinator(TimestampDataUpdateCoordinator[ZaptecDetails]):
         False when a details refresh must follow: the list has other chargers than the
         details (nothing changes then: only a details refresh adds or drops devices), or a
         charger's IsAuthorizationRequired or CurrentUserRoles changed (the installation's or
-        the charger's own flag, or the account's role, was changed: their details, read hourly
-        otherwise, are read now). The refresh schedule is not touched.
+        the charger's own flag, or the account's role, was changed: their details, otherwise
+        read every 2 hours, are read now). Not for a flag we have just written ourselves (the
+        object was read back then). The refresh schedule is not touched.
         """
         if {c.id for c in listed} != self.data.chargers.keys():
             return False
         old = self.data.chargers
+        asked_at = self._list_asked_at or dt_util.utcnow()
+        ours = {key for key, at in self._own_writes.items() if at <= asked_at}
+        for key in ours:
+            del self._own_writes[key]  # this list was asked for after the write
         flipped = [
             c.id
             for c in listed
-            if (c.is_authorization_required, c.roles)
-            != (old[c.id].is_authorization_required, old[c.id].roles)
+            if c.roles != old[c.id].roles
+            or (
+                c.is_authorization_required != old[c.id].is_authorization_required
+                and not {c.id, c.installation_id} & ours
+            )
         ]
         for charger_id in flipped:
             self._detail_read_at.pop(charger_id, None)  # due at the refresh that follows
@@ -304,12 +320,12 @@ class ZaptecDetailsCoordinator(TimestampDataUpdateCoordinator[ZaptecDetails]):
         self.async_update_listeners()
 
     def _charger_details_due(self, chargers: list[Charger], now: datetime) -> set[str]:
-        """Chargers whose detail is older than 6 hours, the stalest first, a few per refresh.
+        """Chargers whose detail is older than 12 hours, the stalest first, a few per refresh.
 
         The detail only adds the charger's own authorization flag, which changes when someone
         flips it (our own writes are read back at once; a change by someone else changes the
         list's IsAuthorizationRequired, which makes the detail due at once, see
-        async_take_charger_list), so every 6 hours is enough; the cap keeps a
+        async_take_charger_list), so every 12 hours is enough; the cap keeps a
         large account's setup short and spreads the reads over several refreshes.
         """
         never = datetime.min.replace(tzinfo=now.tzinfo)
@@ -388,6 +404,7 @@ class ZaptecDetailsCoordinator(TimestampDataUpdateCoordinator[ZaptecDetails]):
             # A detail read keeps list-only values we had.
             installation = Installation.from_api({**old.raw, **installation.raw})
         installations = {**self.data.installations, installation.id: installation}
+        self._own_writes[installation.id] = dt_util.utcnow()
         self.async_set_updated_data(replace(self.data, installations=installations))
 
     @callback
@@ -396,6 +413,7 @@ class ZaptecDetailsCoordinator(TimestampDataUpdateCoordinator[ZaptecDetails]):
         old = self.data.chargers.get(charger.id)
         if old is not None:
             charger = Charger.from_api({**old.raw, **charger.raw})
+        self._own_writes[charger.id] = dt_util.utcnow()
         self.async_set_updated_data(
             replace(self.data, chargers={**self.data.chargers, charger.id: charger})
         )
@@ -433,6 +451,21 @@ DUE_SLACK = timedelta(seconds=1)
 type ListValues = tuple[int | None, bool | None]
 
 
+def idle_slot(charger_id: str, now: datetime) -> datetime:
+    """When an idle charger is read next: its own slot of the idle cycle, 3 to 9 hours away.
+
+    Every charger was read at set-up; without slots all of them would be due together every
+    6 hours (250 chargers: one hour with 300 requests, the others with 60). The slot, fixed
+    per charger (a hash of its id), spreads those reads evenly over the cycle; after the
+    first, each charger is read exactly every 6 hours.
+    """
+    cycle = int(const.STATE_INTERVAL_IDLE.total_seconds())
+    phase = zlib.crc32(charger_id.encode()) % cycle
+    earliest = int((now + const.STATE_INTERVAL_IDLE / 2).timestamp())
+    slot = earliest + (phase - earliest) % cycle
+    return datetime.fromtimestamp(slot, tz=now.tzinfo)
+
+
 def _list_values(charger: Charger) -> ListValues:
     """What change detection compares between two charger lists."""
     return charger.operating_mode, charger.is_online
@@ -459,12 +492,12 @@ def _with_list_values(state: ChargerState, listed: ListValues, now: datetime) ->
 class ZaptecStateCoordinator(DataUpdateCoordinator[dict[str, ChargerState]]):
     """Charger state, each charger on its own adaptive schedule, and change detection.
 
-    The coordinator ticks every 15 s. Every `LIST_INTERVAL` (165 s) it reads the charger list
+    The coordinator ticks every 5 s. Every `LIST_INTERVAL` (175 s) it reads the charger list
     (one request per 100 chargers), which carries every charger's OperatingMode and IsOnline;
     a charger whose list values changed shows them at once and is read right after.
     Otherwise it reads only the chargers that are due: 60 s while a car is connected or
-    charging (and for 15 min after it finished), every 4 hours when idle (the list vouches
-    for it in between), never more than 15 such reads per tick, so many chargers are
+    charging (and for 15 min after it finished), every 6 hours when idle (the list vouches
+    for it in between), never more than 5 such reads per tick (1 a second), so many chargers are
     spread out. Chargers never read yet (set-up, new chargers) and changed ones are read
     without that cap, as fast as the client's request budget lets them.
 
@@ -651,7 +684,7 @@ class ZaptecStateCoordinator(DataUpdateCoordinator[dict[str, ChargerState]]):
     async def _async_update_data(self) -> dict[str, ChargerState]:
         now = dt_util.utcnow()
         # A tick can run a few milliseconds earlier than the read that set a due time did:
-        # without a little slack such a charger would wait a whole extra tick (75 s, not 60 s).
+        # without a little slack such a charger would wait a whole extra tick (65 s, not 60 s).
         horizon = now + DUE_SLACK
         # While the client pauses the account after a cloud-wide fault, send nothing.
         if self._list_due <= horizon and self.client.paused_for <= 0:
@@ -698,7 +731,11 @@ class ZaptecStateCoordinator(DataUpdateCoordinator[dict[str, ChargerState]]):
         except ZaptecAuthenticationError:
             raise
         except ZaptecConnectionError:
-            return  # cloud-wide: the client's pause decides; the list stays due
+            # Cloud-wide: the client pauses every request. The list keeps its cadence (and
+            # waits for the pause's end if that is later): probing an outage with it sooner
+            # than health reads it would make the fault cost more requests than health.
+            self._list_due = now + self._list_every
+            return
         except ZaptecError as err:
             # The list only: back off its polls like a charger's (never faster than healthy);
             # the state reads go on, and idle chargers go unavailable (see the class doc).
@@ -760,8 +797,12 @@ class ZaptecStateCoordinator(DataUpdateCoordinator[dict[str, ChargerState]]):
             interval = self._interval[charger_id] = self._with_push(
                 charger_id, self.interval_for(charger_id, mode, now, listed[0])
             )
-            wait = min(interval, const.STATE_AFTER_WRITE) if stale else interval
-            self._due[charger_id] = now + wait
+            if stale:
+                self._due[charger_id] = now + min(interval, const.STATE_AFTER_WRITE)
+            elif interval == const.STATE_INTERVAL_IDLE:
+                self._due[charger_id] = idle_slot(charger_id, now)
+            else:
+                self._due[charger_id] = now + interval
         else:
             self._take_error(charger, result, current, now)
 
@@ -811,7 +852,7 @@ class ZaptecStateCoordinator(DataUpdateCoordinator[dict[str, ChargerState]]):
         list_limit = 2 * self._list_every + const.STATE_TICK
         for charger_id, read_at in self._read_at.items():
             limit = 2 * self._interval[charger_id] + const.STATE_TICK
-            # An idle charger is read every 4 hours: between reads the list vouches for it.
+            # An idle charger is read every 6 hours: between reads the list vouches for it.
             confirmed = max(read_at, self.listed_ok_at or read_at)
             if now - read_at > limit or now - confirmed > list_limit:
                 unavailable.add(charger_id)

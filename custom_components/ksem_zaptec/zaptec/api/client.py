@@ -73,9 +73,9 @@ class ClientTuning:
     pause_base: float = 60.0
     pause_cap: float = 600.0
     # An unavailable cloud (5xx, timeouts) is probed as often as the integration reads the
-    # charger list when healthy (every 165 s), no more: recovery follows within that much
+    # charger list when healthy (every 175 s), no more: recovery follows within that much
     # after the cloud is back, instead of up to 10 minutes.
-    pause_cap_unavailable: float = 165.0
+    pause_cap_unavailable: float = 175.0
     token_margin: float = 120.0  # log in again this long before the token expires
     confirm_delay: float = 2.0  # second read-back after a write, if the first one is stale
 
