@@ -158,7 +158,22 @@ def fault_backoff(failures: int, interval: timedelta) -> timedelta:
     return max(interval, min(backoff, const.FAULT_BACKOFF_MAX))
 
 
-class ZaptecDetailsCoordinator(TimestampDataUpdateCoordinator[ZaptecDetails]):
+class _SlowReadBackoff:
+    """For coordinators with long intervals: retry a failed read after 1, 2, 4, 8, 10 minutes.
+
+    Used (through `errors.update_errors`) after a failure the client did not pause for;
+    never the whole interval (a day for the firmware). The update resets `_failures`.
+    """
+
+    _failures = 0
+
+    def failure_backoff(self) -> float:
+        """Seconds until the next try after the n-th failure in a row."""
+        self._failures += 1
+        return fault_backoff(self._failures, timedelta(0)).total_seconds()
+
+
+class ZaptecDetailsCoordinator(_SlowReadBackoff, TimestampDataUpdateCoordinator[ZaptecDetails]):
     """Lists and details every 2 hours: devices, roles, authorization flags, currents.
 
     Sooner when the charger list (read every 175 s by the state coordinator) shows added or
@@ -192,7 +207,6 @@ class ZaptecDetailsCoordinator(TimestampDataUpdateCoordinator[ZaptecDetails]):
         self._list_lock = asyncio.Lock()
         self._installations_listed_at: datetime | None = None
         self._installation_list_needed = False  # a detail was not readable: list next time
-        self._failures = 0
         self._unsub_stale: CALLBACK_TYPE | None = None
         self._writes: set[asyncio.Task[Any]] = set()
 
@@ -203,11 +217,6 @@ class ZaptecDetailsCoordinator(TimestampDataUpdateCoordinator[ZaptecDetails]):
             return False
         last = self.last_update_success_time
         return last is not None and dt_util.utcnow() - last < 2 * const.DETAILS_INTERVAL
-
-    def failure_backoff(self) -> float:
-        """After a failed refresh the client did not pause for: 1, 2, 4, 8, 10 minutes."""
-        self._failures += 1
-        return fault_backoff(self._failures, timedelta(0)).total_seconds()
 
     @update_errors(map_update_error)
     async def _async_update_data(self) -> ZaptecDetails:
@@ -863,7 +872,9 @@ class ZaptecStateCoordinator(DataUpdateCoordinator[dict[str, ChargerState]]):
             self.async_update_listeners()
 
 
-class ZaptecFirmwareCoordinator(DataUpdateCoordinator[dict[str, ChargerFirmware]]):
+class ZaptecFirmwareCoordinator(
+    _SlowReadBackoff, DataUpdateCoordinator[dict[str, ChargerFirmware]]
+):
     """Installed and available firmware per charger, read once a day per installation.
 
     Only installations where the account is Owner or Service (a User is refused). A failed
@@ -889,12 +900,6 @@ class ZaptecFirmwareCoordinator(DataUpdateCoordinator[dict[str, ChargerFirmware]
         )
         self.client = client
         self.details = details
-        self._failures = 0
-
-    def failure_backoff(self) -> float:
-        """After a failed read: 1, 2, 4, 8, 10 minutes (never the whole day)."""
-        self._failures += 1
-        return fault_backoff(self._failures, timedelta(0)).total_seconds()
 
     @update_errors(map_update_error)
     async def _async_update_data(self) -> dict[str, ChargerFirmware]:
