@@ -14,6 +14,9 @@ pytest-homeassistant-custom-component):
   in any second, 3 in flight) to measure the worst one-second burst on the wire, the 429s
   the simulated cloud (Zaptec's 10 requests/s) answered, and how long after the start of the
   set-up every charger's charge power is known;
+- tick CPU: the process time of each 5 s step of the state coordinator's tick for the largest
+  idle account, over one simulated hour (Home Assistant's whole step: timers, the tick, the
+  list or reads when due);
 - freshness: a charger is changed in the simulator at a random offset within the cycle that
   detects the change (idle: the charger list, every 175 s; charging: its own state, every
   60 s) and the frozen clock is moved in 1 s steps until the Home Assistant state follows;
@@ -269,6 +272,36 @@ async def test_freshness(
     )
 
 
+@pytest.mark.usefixtures("unlimited_client")
+async def test_tick_cpu(hass: HomeAssistant, freezer: FrozenDateTimeFactory, serve: Serve) -> None:
+    """CPU time of the 5 s tick for the largest idle account (Home Assistant's whole step)."""
+    sim = zaptec_simulator(
+        *SCENARIOS["10 installations, 250 idle chargers"], rate_limit=NO_RATE_LIMIT
+    )
+    srv = await serve(sim.app)
+    await use_zaptec_simulator(hass, srv.url)
+    await set_up(hass, zaptec_entry(sim))
+    await hass.async_block_till_done(wait_background_tasks=True)
+    clock = Clock(hass, freezer)
+    for _ in range(60):
+        await clock.step(60)
+    spent: list[float] = []  # process time: freezegun stops the other clocks
+    for _ in range(3600 // TICK):
+        started = time.process_time()
+        await clock.step(TICK)
+        spent.append(time.process_time() - started)
+    spent.sort()
+    ROWS.append(
+        {
+            "name": "tick CPU, 10 installations / 250 idle chargers",
+            "tick_median_ms": 1e3 * statistics.median(spent),
+            "tick_p90_ms": 1e3 * spent[int(0.9 * len(spent))],
+            "tick_max_ms": 1e3 * spent[-1],
+            "ticks": len(spent),
+        }
+    )
+
+
 async def test_real_time_burst(hass: HomeAssistant, serve: Serve) -> None:
     """Set the largest account up in real time: busiest second, 429s, all values known."""
     # The real client limits; the simulator enforces Zaptec's 10 requests/s.
@@ -335,6 +368,14 @@ def print_tables(rows: Rows) -> None:
                 f"{row['rate_limited']} answered 429;\nset-up took {row['setup_seconds']:.1f} s, "
                 f"every charger's charge power known {row['known_after']:.1f} s after its start"
                 + (f" ({row['unknown_left']} still unknown)" if row["unknown_left"] else "")
+            )
+    for row in rows:
+        if "tick_median_ms" in row:
+            print(
+                f"\n{row['name']}: {row['tick_median_ms']:.2f} ms median, "
+                f"{row['tick_p90_ms']:.2f} ms p90, {row['tick_max_ms']:.1f} ms at most over "
+                f"{row['ticks']} ticks of {TICK} s (one simulated hour; the most when the list"
+                " or reads are due): CPU time of Home Assistant's whole step"
             )
     print(
         f"\n{'freshness (simulated clock, 1 s steps)':48} {'median s':>9} {'worst s':>8} "
