@@ -45,6 +45,28 @@ async def ticks(hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: in
         await advance(hass, freezer, TICK_S)
 
 
+async def until_idle_read(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, handle: SimHandle, serial: str
+) -> None:
+    """Step 10 minutes at a time until the charger's own state is read (answered or not).
+
+    An idle charger is read in its own slot of the 6-hour cycle, 3 to 9 hours after its last
+    read (`idle_slot`): where in that window depends on its id and the clock.
+    """
+    before = state_reads(handle)[serial]
+    for _ in range(3 * IDLE_S // 2 // 600 + 2):
+        await advance(hass, freezer, 600)
+        if state_reads(handle)[serial] > before:
+            return
+    raise AssertionError(f"{serial} not read within 9 hours")
+
+
+async def hours(hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: int) -> None:
+    """Let `seconds` pass 10 minutes at a time (a tick and, if due, a list each)."""
+    for _ in range(seconds // 600):
+        await advance(hass, freezer, 600)
+
+
 def list_reads(handle: SimHandle) -> int:
     """Pages of the charger list read since the log was reset."""
     return sum(1 for r in handle.sim.requests if r.path == "/api/chargers")
@@ -332,7 +354,7 @@ async def test_firmware_follows_the_charger(
     sim = zaptec_sim.sim
     garage = sim.charger_by_serial("ZPR012345")
     sim.set_charger(garage.id, firmware="4.2.0.0")
-    await advance(hass, freezer, IDLE_S + 15)  # the 6-hourly read of an idle charger
+    await until_idle_read(hass, freezer, zaptec_sim, "ZPR012345")
     device = _device(device_registry, loaded_entry, garage.id)
     assert device is not None
     assert device.sw_version == "4.2.0.0"
@@ -350,7 +372,7 @@ async def test_lifetime_energy_never_goes_down(
     assert hass.states.get(entity_id).state == "1234.5"
     for reading, shown in ((0.0, STATE_UNKNOWN), (1200.0, STATE_UNKNOWN), (1240.0, "1240.0")):
         sim.set_charger(garage.id, meter_kwh=reading)
-        await advance(hass, freezer, IDLE_S + 15)
+        await until_idle_read(hass, freezer, zaptec_sim, "ZPR012345")
         assert hass.states.get(entity_id).state == shown
 
 
@@ -401,17 +423,17 @@ async def test_one_chargers_error_affects_only_that_charger(
     sim = zaptec_sim.sim
     garage = sim.charger_by_serial("ZPR012345").id
     sim.add_fault(f"{garage}/state$", 500, count=100, body={"Code": 500, "Details": "Oops"})
-    await ticks(hass, freezer, IDLE_S + 15)
+    await until_idle_read(hass, freezer, zaptec_sim, "ZPR012345")
     assert hass.states.get("sensor.garage_charge_power").state == STATE_UNAVAILABLE
     assert hass.states.get("sensor.driveway_charger_mode").state == "disconnected"
     assert hass.states.get("sensor.home_max_current").state == "40.0"
     assert caplog.text.count("Zaptec charger Garage: state not readable") == 1
     # The failing charger is read no more often than when it was healthy (every 6 hours).
     sim.reset_requests()
-    await ticks(hass, freezer, 2 * IDLE_S)
+    await hours(hass, freezer, 2 * IDLE_S)
     assert state_reads(zaptec_sim)["ZPR012345"] == 2
     sim.faults.clear()
-    await ticks(hass, freezer, IDLE_S)
+    await hours(hass, freezer, IDLE_S)
     assert hass.states.get("sensor.garage_charge_power").state == "0.0"
     assert caplog.text.count("Zaptec charger Garage: state readable again") == 1
 
@@ -443,7 +465,7 @@ async def test_charger_gone_from_state_endpoint_is_skipped(
 ) -> None:
     garage = zaptec_sim.sim.charger_by_serial("ZPR012345")
     zaptec_sim.sim.add_fault(f"/{garage.id}/state$", 404, count=1, body={"errorCode": 512})
-    await advance(hass, freezer, IDLE_S + 15)
+    await until_idle_read(hass, freezer, zaptec_sim, "ZPR012345")
     assert hass.states.get("sensor.garage_charge_power").state == STATE_UNKNOWN
     assert hass.states.get("sensor.driveway_charge_power").state == "0.0"
 
