@@ -32,7 +32,6 @@ from homeassistant.helpers import entity_registry as er
 
 from bench.harness import Clock, Rows, set_up, use_zaptec_simulator, zaptec_entry
 from custom_components.ksem_zaptec.const import DOMAIN
-from custom_components.ksem_zaptec.zaptec.api import ClientTuning, ZaptecClient
 from custom_components.ksem_zaptec.zaptec.api.budget import WINDOW
 from simulator.server import RunningServer
 from simulator.zaptec import ZaptecSimulator
@@ -208,18 +207,7 @@ async def test_live(hass: HomeAssistant, serve: Serve) -> None:
     )
 
 
-@pytest.fixture
-def fast_confirm(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No real sleeps on the frozen clock (the budget's and the read-back's)."""
-    real_init = ZaptecClient.__init__
-
-    def init(self: ZaptecClient, *args: Any, **kwargs: Any) -> None:
-        real_init(self, *args, **{**kwargs, "tuning": ClientTuning(rate=1e6, confirm_delay=0)})
-
-    monkeypatch.setattr(ZaptecClient, "__init__", init)
-
-
-@pytest.mark.usefixtures("fast_confirm")
+@pytest.mark.usefixtures("unlimited_client")
 @pytest.mark.parametrize("name", [n for n in ACTIONS if "500" not in n])
 async def test_cached(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, serve: Serve, name: str

@@ -44,7 +44,6 @@ from bench.harness import (
 )
 from custom_components.ksem_zaptec.const import DOMAIN
 from custom_components.ksem_zaptec.zaptec import push as push_module
-from custom_components.ksem_zaptec.zaptec.api import ClientTuning, ZaptecClient
 from custom_components.ksem_zaptec.zaptec.const import CONF_PUSH_USER_GROUP
 from simulator.server import RunningServer
 from simulator.servicebus import ServiceBusBroker, make_certificates
@@ -63,17 +62,6 @@ HOURS = {
 MODELS = ("installation", "user group")
 
 ROWS: Rows = []
-
-
-@pytest.fixture
-def unlimited_client(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No real sleeps on a frozen clock: lift the client's limits (the schedule is real)."""
-    real_init = ZaptecClient.__init__
-
-    def init(self: ZaptecClient, *args: Any, **kwargs: Any) -> None:
-        real_init(self, *args, **{**kwargs, "tuning": ClientTuning(rate=1e6)})
-
-    monkeypatch.setattr(ZaptecClient, "__init__", init)
 
 
 def _with_user_group(entry: MockConfigEntry, user_group_id: str) -> MockConfigEntry:

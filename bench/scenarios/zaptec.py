@@ -36,7 +36,6 @@ import statistics
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 import pytest
 from aiohttp import web
@@ -56,7 +55,6 @@ from bench.harness import (
 )
 from custom_components.ksem_zaptec.const import DOMAIN
 from custom_components.ksem_zaptec.zaptec import const as zaptec_const
-from custom_components.ksem_zaptec.zaptec.api import ClientTuning, ZaptecClient
 from simulator.server import RunningServer
 from simulator.zaptec import ZaptecSimulator
 
@@ -98,17 +96,6 @@ def _category(path: str) -> str:
     if parts[:2] == ["api", "installation"]:
         return "installation"
     return "charger"
-
-
-@pytest.fixture
-def unlimited_client(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No real sleeps on a frozen clock: lift the client's limits (the schedule is real)."""
-    real_init = ZaptecClient.__init__
-
-    def init(self: ZaptecClient, *args: Any, **kwargs: Any) -> None:
-        real_init(self, *args, **{**kwargs, "tuning": ClientTuning(rate=1e6)})
-
-    monkeypatch.setattr(ZaptecClient, "__init__", init)
 
 
 @pytest.mark.usefixtures("unlimited_client")

@@ -32,6 +32,7 @@ from .api import (
     Charger,
     ChargerFirmware,
     ChargerState,
+    ClientTuning,
     DeviceType,
     Installation,
     Observation,
@@ -70,6 +71,8 @@ def create_client(hass: HomeAssistant, username: str, password: str) -> ZaptecCl
         password,
         base_url=hass.data.get(API_URL, DEFAULT_BASE_URL),
         user_agent=const.USER_AGENT,
+        # An outage is probed no more often than the charger list is read when healthy.
+        tuning=ClientTuning(pause_cap_unavailable=const.LIST_INTERVAL.total_seconds()),
     )
 
 

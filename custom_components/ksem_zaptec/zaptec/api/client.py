@@ -72,9 +72,9 @@ class ClientTuning:
     # fault never costs more requests than health.
     pause_base: float = 60.0
     pause_cap: float = 600.0
-    # An unavailable cloud (5xx, timeouts) is probed as often as the integration reads the
-    # charger list when healthy (every 175 s), no more: recovery follows within that much
-    # after the cloud is back, instead of up to 10 minutes.
+    # An unavailable cloud (5xx, timeouts) is probed at most this often: recovery follows
+    # within that much after the cloud is back, instead of up to 10 minutes. The integration
+    # sets it to its healthy charger-list interval (zaptec/coordinator.py, create_client).
     pause_cap_unavailable: float = 175.0
     token_margin: float = 120.0  # log in again this long before the token expires
     confirm_delay: float = 2.0  # second read-back after a write, if the first one is stale
